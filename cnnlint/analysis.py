@@ -1,0 +1,124 @@
+"""Analyse one parsed file: run its module-level code, then every model it defines, each in its own Run.
+
+Order: the module body is evaluated first (constants, classes, functions, module-level Sequentials and any
+example calls such as ``model(torch.randn(4, 3, 32, 32))``). Then each model class with an input comment is run
+on that input; each model not yet run gets a run on its dataset hint or on a symbolic input shaped by its first
+layer. Models whose constructor needs arguments we do not have are only analysed where the file builds them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from . import values as V
+from .extract.evaluator import BudgetExceeded, Frame
+from .extract.imports import resolve_imports, uses_framework
+from .graph import Run
+from .inputs import comment_inputs, dataset_hint, first_layer, guess_input
+from .shapes import dims as D
+from .values import UNKNOWN, Tensor
+
+
+@dataclass
+class FileContext:
+    module: cst.Module
+    source: str
+    path: str
+    imports: dict
+    globals: dict = field(default_factory=dict)
+    global_frame: Frame = None
+
+
+@dataclass
+class FileAnalysis:
+    runs: list                        # every Run, for the rules
+    model_runs: list                  # ModelRun in report order
+    skipped: bool = False             # no deep-learning framework imported
+
+
+def _is_model_class(cls) -> bool:
+    return any(b.name.startswith("torch.nn.") for b in cls.external_bases())
+
+
+def _constructible(cls) -> bool:
+    init, _ = cls.lookup("__init__")
+    if not isinstance(init, cst.FunctionDef):
+        return True
+    params = init.params
+    positional = list(params.posonly_params) + list(params.params)
+    return all(p.default is not None for p in positional[1:]) and all(
+        p.default is not None for p in params.kwonly_params)
+
+
+def _concrete_shape(shape, solver, dtype):
+    dims = []
+    for d in shape:
+        dims.append(d if isinstance(d, int) else solver.symbol(str(d)))
+    return Tensor(tuple(dims), dtype="long" if dtype == "long" else "float")
+
+
+def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
+    imports = resolve_imports(module)
+    if not uses_framework(imports):
+        return FileAnalysis([], [], skipped=True)
+    ctx = FileContext(module, source, path, imports)
+    ctx.global_frame = Frame(ctx.globals, in_module=True)
+
+    script = Run(ctx)
+    try:
+        script.interp.exec_body(module.body, ctx.global_frame)
+    except (BudgetExceeded, RecursionError):
+        pass
+    runs = [script]
+    comments = comment_inputs(source)
+    hint = dataset_hint(source)
+    already_run = {r.name for r in script.model_runs}
+
+    for name, value in list(ctx.globals.items()):
+        if isinstance(value, V.ClassValue) and _is_model_class(value):
+            spec = comments.get(name)
+            if spec is None and name in already_run:
+                continue
+            if not _constructible(value):
+                continue
+            runs.append(_run_model(ctx, lambda run, cls=value: run.interp.instantiate(cls, [], {}, cls.node),
+                                   name, spec, hint))
+        elif isinstance(value, V.Layer) and value.kind == "torch.nn.Sequential" and name not in already_run:
+            spec = comments.get(name)
+            runs.append(_run_model(ctx, lambda run, seq=value: seq, name, spec, hint))
+
+    model_runs = [m for r in runs for m in r.model_runs]
+    model_runs.sort(key=lambda m: m.source != "comment")
+    return FileAnalysis(runs, model_runs)
+
+
+def _run_model(ctx, build, name, spec, hint):
+    run = Run(ctx)
+    try:
+        model = build(run)
+        if not V.is_module(model):
+            return run
+        if spec is not None:
+            shapes, dtype = spec
+            args = [_concrete_shape(s, run.solver, dtype if i == 0 else None) for i, s in enumerate(shapes)]
+            source = "comment"
+        else:
+            guessed = guess_input(first_layer(run.interp, model), run.solver, hint)
+            if guessed is None:
+                return run
+            shape, source = guessed
+            dtype = "long" if source == "guess-long" else "float"
+            source = source.replace("-long", "")
+            args = [Tensor(shape, dtype=dtype)]
+            for d in shape:
+                if isinstance(d, D.Expr):
+                    run.solver.require_positive(d)
+        run.call_module(run.interp, model, args, {}, None, name=name, source=source)
+    except (BudgetExceeded, RecursionError):
+        pass
+    return run
+
+
+__all__ = ["analyze_module", "FileAnalysis", "FileContext", "UNKNOWN"]

@@ -1,0 +1,100 @@
+"""The command line: `cnnlint PATH...` (= `cnnlint check PATH...`) and `cnnlint rule CODE`.
+
+Exit codes: 0 nothing at warning or above, 1 findings, 2 a usage error or an input cnnlint could not check
+(missing path, unreadable or undecodable file, syntax error, internal error) — the other files are still linted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import __version__
+
+COMMANDS = ("check", "rule")
+
+
+def _codes(value):
+    return tuple(c.strip().upper() for c in value.split(",") if c.strip()) if value else ()
+
+
+@click.group(invoke_without_command=False, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="cnnlint")
+def cli():
+    """Static shape analysis for PyTorch model code."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--output-format", type=click.Choice(["full", "concise", "json"]), default="full", show_default=True)
+@click.option("--select", default="", help="Comma-separated rule codes or prefixes to enable (default: all).")
+@click.option("--ignore", default="", help="Comma-separated rule codes or prefixes to disable.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
+    """Lint files and directories (default: the current directory)."""
+    from .diagnostics import SEVERITY_RANK
+    from .lint import INPUT_PROBLEMS, Selection
+    from .report import render
+    from .rules import by_code
+    from .runner import run_paths
+
+    known = by_code()
+    for code in _codes(select) + _codes(ignore):
+        if not any(c.startswith(code) for c in list(known) + list(INPUT_PROBLEMS)):
+            raise click.UsageError(f"unknown rule code or prefix: {code} (see `cnnlint rule --all`)")
+    selection = Selection(_codes(select), _codes(ignore))
+    results, missing = run_paths(paths or ["."], selection, jobs)
+    for message in missing:
+        click.echo(f"cnnlint: error: {message}", err=True)
+    diagnostics = [d for r in results for d in r.diagnostics]
+    checked = sum(1 for r in results if not r.skipped)
+    summary = _summary(diagnostics, len(results), checked)
+    click.echo(render(output_format, diagnostics, summary), nl=False)
+    if missing or any(d.code in INPUT_PROBLEMS for d in diagnostics):
+        sys.exit(2)
+    if not exit_zero and any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"] for d in diagnostics):
+        sys.exit(1)
+    sys.exit(0)
+
+
+def _summary(diagnostics, files, checked):
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = sum(d.severity == "warning" for d in diagnostics)
+    if not diagnostics:
+        return f"All clear: {files} file{'s' * (files != 1)} read, {checked} with model code, no findings."
+    return (f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)} "
+            f"in {files} file{'s' * (files != 1)}.")
+
+
+@cli.command()
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="List every rule.")
+def rule(code, show_all):
+    """Explain a rule: what it finds, why it is a bug, an example, the fix."""
+    from .rules import all_rules, by_code
+    if show_all or not code:
+        for r in all_rules():
+            click.echo(f"{r.code}  {r.name:<28} {r.severity:<8} {r.summary}")
+        return
+    r = by_code().get(code.upper())
+    if r is None:
+        raise click.UsageError(f"unknown rule: {code} (see `cnnlint rule --all`)")
+    example = r.fires[0].strip() if r.fires else ""
+    click.echo(f"{r.code} {r.name} ({r.severity})\n\n{r.summary}.\n\nWhy: {r.why}\n\nExample:\n\n"
+               + "\n".join("    " + line for line in example.splitlines())
+               + f"\n\nFix: {r.fix}")
+
+
+def main(argv=None):
+    """`cnnlint PATH...` means `cnnlint check PATH...`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or (args[0] not in COMMANDS and args[0] not in ("--version", "--help", "-h")):
+        args = ["check"] + args
+    cli.main(args=args, prog_name="cnnlint")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""What cnnlint reports: findings from rules (CST nodes) and diagnostics (positions, ready to print)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+
+@dataclass
+class Finding:
+    """A rule's verdict, located by CST node; positions are resolved only for findings that get reported."""
+
+    code: str
+    node: Any                                     # CST node of the primary location
+    message: str
+    related: list = field(default_factory=list)   # [(CST node or None, message)]
+
+
+@dataclass
+class Related:
+    path: str
+    line: int
+    column: int
+    message: str
+
+
+@dataclass
+class Diagnostic:
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    code: str
+    rule: str
+    severity: str                                 # "error" | "warning" | "info"
+    message: str
+    related: list = field(default_factory=list)   # [Related]
+    source_line: Optional[str] = None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("source_line")
+        return data
+
+
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}

@@ -1,0 +1,91 @@
+"""Resolve the names a module imports to canonical dotted names, from its own import statements.
+
+`import torch.nn as nn` binds ``nn`` to ``torch.nn``; `from torch.nn import Conv2d` binds ``Conv2d`` to
+``torch.nn.Conv2d``. A dict built from the statements costs nothing next to LibCST's QualifiedNameProvider.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+# spellings of the same API, mapped onto one canonical prefix
+ALIASES = (
+    ("tensorflow.python.keras.", "keras."),
+    ("tensorflow.keras.", "keras."),
+    ("tf_keras.", "keras."),
+    ("torch.nn.modules.", None),      # torch.nn.modules.conv.Conv2d -> torch.nn.Conv2d
+)
+
+
+def canonical(name: str) -> str:
+    for prefix, replacement in ALIASES:
+        if name.startswith(prefix):
+            if replacement is None:
+                rest = name[len(prefix):].split(".")
+                return "torch.nn." + rest[-1] if len(rest) > 1 else "torch.nn." + rest[0]
+            return replacement + name[len(prefix):]
+        if name + "." == prefix and replacement:
+            return replacement[:-1]
+    if name in ("tensorflow.keras", "tf_keras"):
+        return "keras"
+    return name
+
+
+def dotted(node) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _imports_in(statements):
+    """Import statements at module level, including inside try/if blocks."""
+    for stmt in statements:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    yield small
+        elif isinstance(stmt, cst.Try):
+            yield from _imports_in(stmt.body.body)
+            for handler in stmt.handlers:
+                yield from _imports_in(handler.body.body)
+        elif isinstance(stmt, cst.If):
+            yield from _imports_in(stmt.body.body)
+            if stmt.orelse is not None:
+                yield from _imports_in(stmt.orelse.body.body)
+
+
+def resolve_imports(module: cst.Module) -> dict:
+    """Local name -> canonical dotted name for everything the module imports."""
+    names = {}
+    for imp in _imports_in(module.body):
+        if isinstance(imp, cst.Import):
+            for alias in imp.names:
+                full = dotted(alias.name)
+                if full is None:
+                    continue
+                if alias.asname is not None:
+                    names[alias.asname.name.value] = canonical(full)
+                else:
+                    top = full.split(".")[0]
+                    names[top] = top
+        else:
+            if imp.relative:
+                base = "." * len(imp.relative) + (dotted(imp.module) or "" if imp.module else "")
+            else:
+                base = dotted(imp.module) if imp.module else ""
+            if isinstance(imp.names, cst.ImportStar):
+                continue
+            for alias in imp.names:
+                local = alias.asname.name.value if alias.asname else alias.name.value
+                names[local] = canonical(f"{base}.{alias.name.value}")
+    return names
+
+
+FRAMEWORKS = ("torch", "keras", "tensorflow", "tf_keras")
+
+
+def uses_framework(names: dict) -> bool:
+    return any(v.split(".")[0] in FRAMEWORKS for v in names.values())

@@ -1,0 +1,192 @@
+"""The dataflow graph of one analysis run, built as the evaluator walks forward (and any script code).
+
+Every tensor op becomes a node of a networkx DiGraph with its op name (``torch.nn.Linear``, ``Tensor.view``,
+``operator.add``), its bound arguments, its output and the CST node of the call; edges go from the op that
+produced an input tensor to the op that consumes it. The rules read this graph; the chain of a finding is a walk
+back along its edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+import networkx as nx
+
+from . import values as V
+from .extract.evaluator import BudgetExceeded, Interpreter
+from .shapes.solve import Solver
+from .shapes.torch_layers import CONTAINERS, LAYERS
+from .values import UNKNOWN, Tensor
+
+STEP_BUDGET = 400_000     # evaluator steps one run may take
+
+
+@dataclass
+class LayerCall:
+    name: str
+    type: str
+    output_shape: Optional[tuple]
+    node: object            # CST call node (position resolved on demand)
+    graph_node: int
+    line: Optional[int] = None
+
+
+@dataclass
+class ModelRun:
+    """One top-level call of a model: its name, its inputs, and the leaf-module calls in execution order."""
+
+    name: str
+    input_shapes: list
+    source: str                       # "comment" | "example" | "dataset" | "guess"
+    calls: list = field(default_factory=list)
+    complete: bool = True
+
+
+def _tensors_in(value, depth=0):
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, (list, tuple)) and depth < 2:
+        for v in value:
+            yield from _tensors_in(v, depth + 1)
+    elif isinstance(value, dict) and depth < 1:
+        for v in value.values():
+            yield from _tensors_in(v, depth + 1)
+
+
+def assign_paths(root):
+    """Names as torch's named_modules() gives them: registration order, first name wins for shared modules."""
+    seen = set()
+
+    def walk(module, prefix):
+        if id(module) in seen:
+            return
+        seen.add(id(module))
+        module.path = prefix
+        children = module.modules if isinstance(module, V.Instance) else module.children
+        for name, child in children.items():
+            if V.is_module(child):
+                walk(child, f"{prefix}.{name}" if prefix else str(name))
+
+    walk(root, "")
+
+
+class Run:
+    """One analysis: an evaluator, its graph, its solver, the layers it built and the model calls it made."""
+
+    def __init__(self, file_ctx, budget=STEP_BUDGET):
+        self.file = file_ctx
+        self.graph = nx.DiGraph()
+        self.solver = Solver()
+        self.layers: list = []
+        self.steps = budget
+        self.model_runs: list = []
+        self.current: Optional[ModelRun] = None
+        self.interp = Interpreter(file_ctx, self)
+
+    def tick(self):
+        self.steps -= 1
+        if self.steps < 0:
+            raise BudgetExceeded()
+
+    # -- recording ----------------------------------------------------------------------------------------------
+    def record(self, op, bound, output, cst_node, layer=None):
+        nid = self.graph.number_of_nodes()
+        self.graph.add_node(nid, op=op, args=bound, output=output, cst=cst_node, layer=layer)
+        for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
+            if t.node is not None and t.node != nid:
+                self.graph.add_edge(t.node, nid)
+        for t in _tensors_in(output):
+            if t.node is None:
+                t.node = nid
+        return output
+
+    # -- module calls -----------------------------------------------------------------------------------------------
+    def start_model(self, module, args, name=None, source="example"):
+        assign_paths(module)
+        shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
+        run = ModelRun(name or module.type_name, shapes, source)
+        self.model_runs.append(run)
+        return run
+
+    def call_module(self, interp, module, args, kwargs, node, skip_user_forward=False, name=None, source="example"):
+        top = self.current is None
+        if top:
+            self.current = self.start_model(module, args, name, source)
+        try:
+            return self._call_module(interp, module, args, kwargs, node, skip_user_forward)
+        except BudgetExceeded:
+            if top:
+                self.current.complete = False
+            raise
+        finally:
+            if top:
+                self.current = None
+
+    def _call_module(self, interp, module, args, kwargs, node, skip_user_forward):
+        if isinstance(module, V.Instance):
+            forward, owner = module.cls.lookup("forward")
+            if forward is not None and not skip_user_forward and hasattr(forward, "body"):
+                return interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
+            bases = {b.name for b in module.cls.external_bases()}
+            if "torch.nn.Sequential" in bases:
+                return self._run_sequential(interp, list(module.modules.values()), args, kwargs, node)
+            return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
+        if module.args.get("__opaque__") or module.args.get("__unknown__"):
+            output = Tensor(None)
+            if module.kind not in CONTAINERS:
+                self._record_layer_call(module, args, kwargs, output, node)
+            return output
+        if module.kind == "torch.nn.Sequential":
+            return self._run_sequential(interp, list(module.children.values()), args, kwargs, node)
+        if module.kind in CONTAINERS:
+            return UNKNOWN
+        spec = LAYERS.get(module.kind)
+        try:
+            output = spec.transfer(module, *args, **kwargs)
+        except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
+            output = Tensor(None)
+        return self._record_layer_call(module, args, kwargs, output, node)
+
+    def _run_sequential(self, interp, children, args, kwargs, node):
+        if len(args) != 1 or kwargs:
+            return Tensor(None)
+        x = args[0]
+        for child in children:
+            if not V.is_module(child):
+                return Tensor(None)
+            x = self._call_module(interp, child, [x], {}, node, False)
+        return x
+
+    def _record_layer_call(self, layer, args, kwargs, output, node):
+        spec = LAYERS.get(layer.kind)
+        names = spec.forward_params if spec is not None else ()
+        bound = {}
+        for i, a in enumerate(args):
+            bound[names[i] if i < len(names) else f"arg{i}"] = a
+        bound.update(kwargs)
+        self.record(layer.kind, bound, output, node, layer=layer)
+        if self.current is not None:
+            first = output[0] if isinstance(output, tuple) and output else output
+            shape = first.shape if isinstance(first, Tensor) else None
+            self.current.calls.append(LayerCall(layer.path or "", layer.type_name, shape, node,
+                                                self.graph.number_of_nodes() - 1))
+        return output
+
+    # -- chains for messages ------------------------------------------------------------------------------------------
+    def producer(self, value):
+        """The graph node that produced a tensor, or None."""
+        if isinstance(value, Tensor) and value.node is not None and value.node in self.graph:
+            return self.graph.nodes[value.node]
+        return None
+
+    def chain(self, value, limit=6):
+        """The ops that led to a tensor, oldest first: [(graph node data), ...]."""
+        out = []
+        nid = value.node if isinstance(value, Tensor) else None
+        while nid is not None and len(out) < limit:
+            data = self.graph.nodes[nid]
+            out.append(data)
+            preds = list(self.graph.predecessors(nid))
+            nid = min(preds) if preds else None
+        return list(reversed(out))

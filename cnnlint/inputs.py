@@ -1,0 +1,197 @@
+"""Where a model's input shape comes from, in order of trust.
+
+1. A comment on the line above the class: ``# cnnlint: input=(N, 3, 32, 32)`` (several: ``(4, 3, 32, 32), (4, 10)``;
+   integer indices: ``dtype=long``).
+2. An example call in the same file: ``model(torch.randn(4, 3, 32, 32))`` (found by the evaluator).
+3. A dataset named in the file: MNIST -> 1x28x28, CIFAR-10/100 -> 3x32x32, ``RandomResizedCrop(224)`` -> 3x224x224,
+   used only when the model's first layer takes that many channels.
+4. Otherwise symbolic, shaped by the first layer: ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from . import values as V
+from .shapes.common import as_dim
+from .shapes.torch_layers import CONTAINERS
+
+_COMMENT = re.compile(r"#\s*cnnlint:\s*input\s*=\s*(?P<spec>.*)$")
+_TUPLE = re.compile(r"\(([^()]*)\)")
+_TARGET = re.compile(r"^\s*(?:class\s+(?P<cls>\w+)|(?P<var>\w+)\s*(?::[^=]*)?=)")
+_SYMBOL = re.compile(r"^[A-Za-z_]\w*$")
+
+
+def parse_spec(spec: str):
+    """'(N, 3, 32, 32), (4, 10) dtype=long' -> ([('N', 3, 32, 32), (4, 10)], 'long'), or None if malformed."""
+    dtype = None
+    m = re.search(r"dtype\s*=\s*(\w+)", spec)
+    if m:
+        dtype = m.group(1)
+        spec = spec[:m.start()]
+    shapes = []
+    for group in _TUPLE.findall(spec):
+        dims = []
+        for part in (p.strip() for p in group.split(",")):
+            if not part:
+                continue
+            if part.lstrip("-").isdigit():
+                dims.append(int(part))
+            elif _SYMBOL.match(part):
+                dims.append(part)
+            else:
+                return None
+        shapes.append(tuple(dims))
+    return (shapes, dtype) if shapes else None
+
+
+def comment_inputs(source: str) -> dict:
+    """{class or variable name: (shapes, dtype)} from `# cnnlint: input=` comments above definitions."""
+    out = {}
+    lines = source.splitlines()
+    for i, line in enumerate(lines):
+        m = _COMMENT.search(line)
+        if not m or line.lstrip()[:1] != "#":
+            continue
+        parsed = parse_spec(m.group("spec"))
+        if parsed is None:
+            continue
+        for nxt in lines[i + 1:i + 20]:
+            stripped = nxt.strip()
+            if not stripped or stripped.startswith("#") or stripped.startswith("@"):
+                continue
+            t = _TARGET.match(nxt)
+            if t:
+                out[t.group("cls") or t.group("var")] = parsed
+            break
+    return out
+
+
+_DATASETS = (
+    (re.compile(r"\b(?:Fashion|K|E|Q)?MNIST\b"), (1, 28, 28)),
+    (re.compile(r"\bCIFAR(?:10|100)\b"), (3, 32, 32)),
+    (re.compile(r"\b(?:RandomResizedCrop|CenterCrop)\(\s*(\d+)\s*\)"), None),
+)
+
+
+def dataset_hint(source: str):
+    """(C, H, W) when the file names exactly one kind of image dataset, else None."""
+    found = set()
+    for pattern, shape in _DATASETS:
+        for m in pattern.finditer(source):
+            if shape is None:
+                size = int(m.group(1))
+                found.add((3, size, size))
+            else:
+                found.add(shape)
+    return found.pop() if len(found) == 1 else None
+
+
+def first_layer(interp, module, depth=0):
+    """The first leaf layer a model applies to its (first) input, found by reading forward; None if unclear."""
+    if depth > 8:
+        return None
+    if isinstance(module, V.Layer):
+        if module.kind == "torch.nn.Sequential":
+            children = [c for c in module.children.values()]
+            return first_layer(interp, children[0], depth + 1) if children else None
+        if module.kind in CONTAINERS:
+            return None
+        return module
+    if not isinstance(module, V.Instance):
+        return None
+    forward, _ = module.cls.lookup("forward")
+    if not isinstance(forward, cst.FunctionDef):
+        bases = {b.name for b in module.cls.external_bases()}
+        if "torch.nn.Sequential" in bases and module.modules:
+            return first_layer(interp, next(iter(module.modules.values())), depth + 1)
+        return None
+    params = list(forward.params.params)
+    if len(params) < 2:
+        return None
+    arg = params[1].name.value
+    for stmt in forward.body.body:
+        call = _first_call_on(stmt, arg)
+        if call is None:
+            continue
+        target = call.func
+        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+            sub = module.modules.get(target.attr.value)
+            return first_layer(interp, sub, depth + 1) if sub is not None else None
+        return None
+    return None
+
+
+def _first_call_on(stmt, arg):
+    """The first call in a statement whose first argument is the bare name `arg`."""
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def visit_Call(self, node):
+            if found:
+                return False
+            if node.args and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == arg:
+                found.append(node)
+                return False
+            return True
+
+    if isinstance(stmt, (cst.SimpleStatementLine,)):
+        stmt.visit(Finder())
+        if not found:
+            # `x = x.permute(...)`, `x = x * 2` ...: the input is touched before any layer
+            names = []
+
+            class Uses(cst.CSTVisitor):
+                def visit_Name(self, node):
+                    names.append(node.value)
+
+            stmt.visit(Uses())
+            if arg in names:
+                return _Stop
+    return found[0] if found else None
+
+
+class _StopType:
+    func = None
+
+
+_Stop = _StopType()
+
+
+def guess_input(layer, solver, hint=None):
+    """A symbolic input shape for a model whose first layer is `layer`, and its dtype; None when unclear."""
+    if layer is None or layer.args.get("__unknown__"):
+        return None
+    kind = layer.type_name
+    a = layer.args
+    n_batch = solver.symbol("N")
+
+    def spatial(n):
+        names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
+        return tuple(solver.symbol(s) for s in names)
+
+    if kind.startswith(("Conv", "LazyConv")) and kind[-2:] in ("1d", "2d", "3d"):
+        n = int(kind[-2])
+        channels = as_dim(a.get("in_channels"))
+        if channels is None:
+            return None
+        if hint is not None and n == 2 and hint[0] == channels:
+            return (n_batch,) + tuple(hint), "dataset"
+        return (n_batch, channels) + spatial(n), "guess"
+    if kind in ("Linear",):
+        features = as_dim(a.get("in_features"))
+        return ((n_batch, features), "guess") if features is not None else None
+    if kind in ("BatchNorm2d", "InstanceNorm2d"):
+        channels = as_dim(a.get("num_features"))
+        return ((n_batch, channels) + spatial(2), "guess") if channels is not None else None
+    if kind == "Embedding":
+        return (n_batch, solver.symbol("L")), "guess-long"
+    if kind in ("LSTM", "GRU", "RNN"):
+        size = as_dim(a.get("input_size"))
+        if size is None or a.get("batch_first") not in (True, False):
+            return None
+        seq = solver.symbol("L")
+        return ((n_batch, seq, size) if a.get("batch_first") else (seq, n_batch, size)), "guess"
+    return None

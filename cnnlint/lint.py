@@ -1,0 +1,135 @@
+"""The pipeline, one way: bytes -> parse -> analyse (extract + graph + shapes) -> rules -> diagnostics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Related
+
+# codes cnnlint gives its own problems with an input; they make the exit code 2
+SYNTAX_ERROR, INTERNAL_ERROR, IO_ERROR = "CNN001", "CNN002", "CNN003"
+INPUT_PROBLEMS = {SYNTAX_ERROR: "syntax-error", INTERNAL_ERROR: "internal-error", IO_ERROR: "io-error"}
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+
+
+@dataclass
+class Selection:
+    select: tuple = ()       # code prefixes; empty = all
+    ignore: tuple = ()
+
+    def wants(self, code: str) -> bool:
+        if code in INPUT_PROBLEMS:
+            return True
+        if self.select and not any(code.startswith(p) for p in self.select):
+            return False
+        return not any(code.startswith(p) for p in self.ignore)
+
+
+@dataclass
+class FileResult:
+    path: str
+    diagnostics: list = field(default_factory=list)
+    skipped: bool = False
+
+
+def problem(path, code, message, line=1, column=1, source_line=None):
+    return Diagnostic(str(path), line, column, line, column + 1, code, INPUT_PROBLEMS[code], "error", message, [],
+                      source_line)
+
+
+def run_rules(analysis, selection):
+    """Findings of every selected rule over every run, deduplicated by (code, location node)."""
+    from .rulekit import RuleContext
+    from .rules import all_rules
+    rules = [r for r in all_rules() if selection.wants(r.code)]
+    seen = set()
+    out = []
+    for run in analysis.runs:
+        ctx = RuleContext(run)
+        for rule in rules:
+            rule.check(ctx)
+        for finding in ctx.findings:
+            key = (finding.code, id(finding.node))
+            if key not in seen:
+                seen.add(key)
+                out.append(finding)
+    return out
+
+
+def to_diagnostics(module, text, path, findings):
+    """Resolve positions (only now, only for files with findings) and apply `# noqa`."""
+    from .positions import Positions
+    from .rules import by_code
+    rules = by_code()
+    positions = Positions(module)
+    lines = text.splitlines()
+    out = []
+    for f in findings:
+        start, end = positions.of(f.node)
+        if start is None:
+            continue
+        line_text = lines[start[0] - 1] if 0 < start[0] <= len(lines) else None
+        if line_text is not None and _suppressed(line_text, f.code):
+            continue
+        related = []
+        for node, message in f.related:
+            pos, _ = positions.of(node)
+            if pos is not None:
+                related.append(Related(str(path), pos[0], pos[1], message))
+        rule = rules[f.code]
+        out.append(Diagnostic(str(path), start[0], start[1], end[0], end[1], f.code, rule.name, rule.severity,
+                              f.message, related, line_text))
+    out.sort(key=lambda d: (d.line, d.column, d.code))
+    return out
+
+
+def _suppressed(line_text, code):
+    m = _NOQA.search(line_text)
+    if not m:
+        return False
+    codes = m.group("codes")
+    return codes is None or code in {c.strip().upper() for c in codes.split(",")}
+
+
+def lint_text(text, path, selection=Selection()):
+    from .analysis import analyze_module
+    from .parse import SourceError, parse
+    try:
+        module = parse(text)
+    except SourceError as exc:
+        lines = text.splitlines()
+        src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else None
+        return FileResult(str(path), [problem(path, exc.code, exc.message, exc.line, exc.column, src)])
+    analysis = analyze_module(module, text, str(path))
+    if analysis.skipped:
+        return FileResult(str(path), [], skipped=True)
+    findings = run_rules(analysis, selection)
+    return FileResult(str(path), to_diagnostics(module, text, path, findings) if findings else [])
+
+
+def lint_file(path, selection=Selection()):
+    """Lint one file. Never raises: an unreadable file or an engine failure becomes a diagnostic."""
+    from .files import mentions_framework
+    from .parse import SourceError, decode
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return FileResult(str(path), [problem(path, IO_ERROR, f"cannot read the file: {exc.strerror or exc}")])
+    if not mentions_framework(data):
+        return FileResult(str(path), [], skipped=True)
+    try:
+        text = decode(data)
+    except SourceError as exc:
+        return FileResult(str(path), [problem(path, exc.code, exc.message)])
+    try:
+        return lint_text(text, path, selection)
+    except RecursionError:
+        return FileResult(str(path), [problem(path, INTERNAL_ERROR, "internal error: the file is nested too "
+                                              "deeply to analyse; please report it")])
+    except Exception as exc:  # a defect in cnnlint must not hide the other files' results
+        return FileResult(str(path), [problem(path, INTERNAL_ERROR,
+                                              f"internal error while analysing this file: {type(exc).__name__}: "
+                                              f"{exc}; please report it")])

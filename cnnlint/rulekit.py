@@ -1,0 +1,111 @@
+"""What a rule sees: one analysis run's annotated graph, its solver, and helpers to word a finding."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Optional
+
+from .diagnostics import Finding
+from .shapes import dims as D
+from .shapes.common import as_dim
+from .values import Tensor
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str                   # kebab-case
+    severity: str               # "error" | "warning"
+    summary: str                # one line: what it finds
+    why: str                    # why it is a bug
+    fix: str                    # how to fix it
+    fires: tuple = ()           # example sources that must produce this code
+    silent: tuple = ()          # example sources that must not
+    check: Optional[Callable] = field(default=None, compare=False)
+
+
+class RuleContext:
+    def __init__(self, run):
+        self.run = run
+        self.solver = run.solver
+        self.findings: list = []
+
+    # -- reading the graph ----------------------------------------------------------------------------------
+    def nodes(self, ops: Iterable[str] = None, prefix: str = None):
+        """Graph node data for ops, in the order they ran."""
+        ops = set(ops) if ops is not None else None
+        for nid in sorted(self.run.graph.nodes):
+            data = self.run.graph.nodes[nid]
+            op = data["op"]
+            if (ops is not None and op in ops) or (prefix is not None and op.startswith(prefix)):
+                yield nid, data
+
+    def layer_calls(self, type_names: Iterable[str]):
+        """(graph node, layer, first input tensor) for calls of torch.nn layers with these class names."""
+        kinds = {f"torch.nn.{t}" for t in type_names}
+        for nid, data in self.nodes(kinds):
+            args = data["args"]
+            first = next(iter(args.values()), None) if args else None
+            yield nid, data, data["layer"], first
+
+    @property
+    def layers(self):
+        return self.run.layers
+
+    # -- wording --------------------------------------------------------------------------------------------
+    def where_built(self, layer, data=None):
+        """The node to flag for a layer: its constructor, or the call site when it has none."""
+        if layer is not None and layer.call is not None:
+            return layer.call
+        return data["cst"] if data is not None else None
+
+    def layer_label(self, layer):
+        name = layer.path if layer.path else None
+        return f"`{name}` ({layer.type_name})" if name else layer.type_name
+
+    def chain(self, value, limit=6):
+        """Related entries that tell where a tensor came from: [(CST node, 'conv2: Conv2d -> (4, 16, 5, 5)')]."""
+        out = []
+        for data in self.run.chain(value, limit):
+            node = data["cst"]
+            if node is None:
+                continue
+            out.append((node, f"{describe_op(data)} -> {shape_text(data['output'])}"))
+        return out
+
+    def report(self, code, node, message, related=()):
+        if node is None:
+            return
+        self.findings.append(Finding(code, node, message, list(related)))
+
+    # -- deciding -------------------------------------------------------------------------------------------
+    def differs(self, a, b) -> bool:
+        """True only when no input consistent with what is known makes a == b."""
+        a, b = as_dim(a), as_dim(b)
+        if a is None or b is None:
+            return False
+        if not self.solver.can_equal(a, b):
+            return True
+        self.solver.settle(a, b)
+        return False
+
+
+def describe_op(data) -> str:
+    layer = data.get("layer")
+    if layer is not None:
+        return f"{layer.path}: {layer.type_name}" if layer.path else layer.type_name
+    op = data["op"]
+    return {"operator.add": "+", "operator.sub": "-", "operator.mul": "*", "operator.truediv": "/",
+            "operator.matmul": "@"}.get(op, op.replace("torch.nn.functional.", "F.").replace("Tensor.", "."))
+
+
+def shape_text(value) -> str:
+    if isinstance(value, tuple) and value and isinstance(value[0], Tensor):
+        value = value[0]
+    if isinstance(value, Tensor):
+        return D.show_shape(value.shape)
+    return "?"
+
+
+def show(d) -> str:
+    return D.show(as_dim(d) if not isinstance(d, D.Expr) else d)

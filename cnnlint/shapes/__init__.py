@@ -1,0 +1,1 @@
+"""Shapes: symbolic dimensions, the transfer-function tables of layers and functions, and the size solver."""

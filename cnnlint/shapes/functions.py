@@ -1,0 +1,769 @@
+"""Transfer functions of torch.*, torch.nn.functional.* and Tensor methods: one table keyed by canonical name.
+
+A Tensor method is keyed ``Tensor.view``; ``torch.flatten`` and ``Tensor.flatten`` share one entry whose first
+name is the op name the graph records. Each entry binds its arguments by a Python-style signature, then computes
+the output assuming the op accepts them; the rules judge.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Callable
+
+from ..values import UNKNOWN, Tensor
+from . import dims as D
+from .common import (as_dim, as_int, conv_out, norm_axis, ntuple, pool_out, shape_of, tensor, unknown_tensor)
+
+
+@dataclass
+class FunctionSpec:
+    op: str                 # canonical op name recorded in the graph (first registered name)
+    params: list            # [(name, default or REQUIRED, kind)] kind: "" | "*" (variadic) | "**"
+    transfer: Callable      # (bound: dict) -> value
+
+
+REQUIRED = object()
+FUNCTIONS: dict = {}
+
+
+def _parse_signature(sig: str):
+    params = []
+    for part in (p.strip() for p in sig.split(",") if p.strip()):
+        kind = ""
+        if part.startswith("**"):
+            kind, part = "**", part[2:]
+        elif part.startswith("*"):
+            kind, part = "*", part[1:]
+        if "=" in part:
+            name, default = part.split("=", 1)
+            params.append((name.strip(), ast.literal_eval(default.strip()), kind))
+        else:
+            params.append((part, REQUIRED, kind))
+    return params
+
+
+def fn(names: str, sig: str):
+    def register(transfer):
+        names_l = names.split()
+        spec = FunctionSpec(_expand(names_l[0]), _parse_signature(sig), transfer)
+        for name in names_l:
+            FUNCTIONS[_expand(name)] = spec
+        return transfer
+    return register
+
+
+def _expand(name: str) -> str:
+    if name.startswith("F."):
+        return "torch.nn.functional." + name[2:]
+    return name
+
+
+def bind(spec: FunctionSpec, args: list, kwargs: dict):
+    """Map positional and keyword arguments onto the signature; None when they do not fit."""
+    bound = {}
+    args = list(args)
+    for name, default, kind in spec.params:
+        if kind == "*":
+            rest = args
+            args = []
+            # view(x, (2, 3)) and view(2, 3) both mean a size
+            if len(rest) == 1 and isinstance(rest[0], (list, tuple)) and not isinstance(rest[0], Tensor):
+                rest = list(rest[0])
+            bound[name] = rest if rest or name not in kwargs else kwargs.pop(name)
+            if isinstance(bound[name], (list, tuple)):
+                bound[name] = list(bound[name])
+            continue
+        if kind == "**":
+            bound[name] = dict(kwargs)
+            kwargs = {}
+            continue
+        if args:
+            bound[name] = args.pop(0)
+        elif name in kwargs:
+            bound[name] = kwargs.pop(name)
+        elif default is not REQUIRED:
+            bound[name] = default
+        else:
+            return None
+    if args:
+        return None
+    bound.update(kwargs)   # unknown keywords are kept, never an error here
+    return bound
+
+
+def lookup(name: str):
+    return FUNCTIONS.get(name)
+
+
+def _like(x, dtype=None):
+    if isinstance(x, Tensor):
+        return Tensor(x.shape, dtype=dtype or x.dtype)
+    return unknown_tensor(dtype)
+
+
+# -- elementwise --------------------------------------------------------------------------------------------
+UNARY = """F.relu F.relu6 F.gelu F.silu F.elu F.selu F.celu F.leaky_relu F.hardswish F.hardsigmoid F.hardtanh F.mish
+F.softplus F.softsign F.tanhshrink F.logsigmoid F.sigmoid F.tanh F.dropout F.dropout1d F.dropout2d F.dropout3d
+F.alpha_dropout F.normalize F.prelu F.rrelu F.threshold F.local_response_norm F.batch_norm F.instance_norm F.layer_norm
+F.group_norm F.rms_norm torch.relu torch.sigmoid torch.tanh torch.exp torch.log torch.sqrt torch.rsqrt torch.abs
+torch.neg torch.sin torch.cos torch.clamp torch.clip torch.sign torch.round torch.floor torch.ceil torch.erf torch.log1p
+torch.expm1 torch.reciprocal torch.square torch.nan_to_num torch.clone torch.detach torch.dropout torch.zeros_like
+torch.ones_like torch.rand_like torch.randn_like torch.empty_like torch.full_like torch.sigmoid_ torch.relu_
+Tensor.relu Tensor.relu_ Tensor.sigmoid Tensor.sigmoid_ Tensor.tanh Tensor.tanh_ Tensor.exp Tensor.exp_ Tensor.log
+Tensor.sqrt Tensor.rsqrt Tensor.abs Tensor.neg Tensor.clamp Tensor.clamp_ Tensor.clip Tensor.sign Tensor.round
+Tensor.floor Tensor.ceil Tensor.contiguous Tensor.clone Tensor.detach Tensor.detach_ Tensor.float Tensor.double
+Tensor.half Tensor.bfloat16 Tensor.to Tensor.cpu Tensor.cuda Tensor.type Tensor.type_as Tensor.requires_grad_
+Tensor.zero_ Tensor.fill_ Tensor.normal_ Tensor.uniform_ Tensor.pow Tensor.pow_ Tensor.square Tensor.reciprocal
+Tensor.masked_fill Tensor.masked_fill_ Tensor.sin Tensor.cos Tensor.erf Tensor.log1p Tensor.expm1 Tensor.nan_to_num
+Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.pow torch.masked_fill Tensor.bernoulli
+Tensor.bernoulli_ Tensor.sigmoid_ Tensor.gelu torch.nn.functional.gelu_ F.hardswish_ F.relu_ F.leaky_relu_ F.elu_
+Tensor.numpy torch.nn.init.normal_ torch.nn.init.zeros_ torch.nn.init.ones_ Tensor.flip torch.flip Tensor.roll
+torch.roll Tensor.tril torch.tril Tensor.triu torch.triu Tensor.cumsum torch.cumsum Tensor.cumprod torch.cumprod"""
+
+
+@fn(UNARY, "input, *rest, **kwargs")
+def _unary(a):
+    return _like(a["input"])
+
+
+@fn("Tensor.long Tensor.int Tensor.bool Tensor.byte torch.argsort Tensor.argsort", "input, *rest, **kwargs")
+def _to_long(a):
+    return _like(a["input"], dtype="long")
+
+
+@fn("torch.softmax F.softmax F.log_softmax F.softmin torch.log_softmax Tensor.softmax Tensor.log_softmax",
+    "input, dim=None, _stacklevel=3, dtype=None")
+def _softmax(a):
+    return _like(a["input"])
+
+
+@fn("F.glu", "input, dim=-1")
+def _glu(a):
+    shape = shape_of(a["input"])
+    axis = norm_axis(a["dim"], None if shape is None else len(shape))
+    if axis is None:
+        return unknown_tensor()
+    out = list(shape)
+    out[axis] = D.floordiv(out[axis], 2)
+    return tensor(out)
+
+
+def broadcast(s1, s2):
+    """The broadcast of two shapes, assuming they broadcast; a dim that cannot be decided is unknown."""
+    if s1 is None or s2 is None:
+        return None
+    out = []
+    for i in range(1, max(len(s1), len(s2)) + 1):
+        a = s1[-i] if i <= len(s1) else 1
+        b = s2[-i] if i <= len(s2) else 1
+        if a == 1:
+            out.append(b)
+        elif b == 1 or a == b:
+            out.append(a)
+        else:
+            out.append(None if a is None or b is None else a)
+    return tuple(reversed(out))
+
+
+def _operand_shape(v):
+    if isinstance(v, Tensor):
+        return v.shape
+    if isinstance(v, (int, float, bool, D.Expr)):
+        return ()
+    return None
+
+
+BINARY = """operator.add operator.sub operator.mul operator.truediv operator.floordiv operator.mod operator.pow
+torch.add torch.sub torch.mul torch.div torch.maximum torch.minimum torch.true_divide torch.fmod torch.remainder
+torch.eq torch.ne torch.lt torch.le torch.gt torch.ge torch.logical_and torch.logical_or torch.atan2
+Tensor.add Tensor.sub Tensor.mul Tensor.div Tensor.add_ Tensor.sub_ Tensor.mul_ Tensor.div_ Tensor.maximum
+Tensor.minimum Tensor.eq Tensor.ne Tensor.lt Tensor.le Tensor.gt Tensor.ge"""
+
+
+@fn(BINARY, "input, other, *rest, **kwargs")
+def _binary(a):
+    x, y = a["input"], a["other"]
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        return UNKNOWN
+    shape = broadcast(_operand_shape(x), _operand_shape(y))
+    dtype = x.dtype if isinstance(x, Tensor) else y.dtype
+    return Tensor(shape, dtype=dtype)
+
+
+@fn("torch.where", "condition, input=None, other=None")
+def _where(a):
+    shape = _operand_shape(a["condition"])
+    for v in (a["input"], a["other"]):
+        if v is not None:
+            shape = broadcast(shape, _operand_shape(v))
+    return Tensor(shape)
+
+
+# -- linear algebra -----------------------------------------------------------------------------------------
+def matmul_shape(s1, s2):
+    if s1 is None or s2 is None or not s1 or not s2:
+        return None
+    if len(s1) == 1 and len(s2) == 1:
+        return ()
+    if len(s2) == 1:
+        return s1[:-1]
+    if len(s1) == 1:
+        return s2[:-2] + s2[-1:]
+    batch = broadcast(s1[:-2], s2[:-2])
+    if batch is None:
+        return None
+    return batch + (s1[-2], s2[-1])
+
+
+@fn("operator.matmul torch.matmul torch.mm torch.bmm Tensor.matmul Tensor.mm Tensor.bmm", "input, other")
+def _matmul(a):
+    return Tensor(matmul_shape(shape_of(a["input"]), shape_of(a["other"])))
+
+
+@fn("F.linear", "input, weight, bias=None")
+def _f_linear(a):
+    shape, w = shape_of(a["input"]), shape_of(a["weight"])
+    if not shape or w is None or len(w) != 2:
+        return unknown_tensor()
+    return tensor(shape[:-1] + (w[0],))
+
+
+# -- joining and splitting ----------------------------------------------------------------------------------
+@fn("torch.cat torch.concat torch.concatenate", "tensors, dim=0")
+def _cat(a):
+    parts = a["tensors"]
+    if not isinstance(parts, (list, tuple)) or not parts:
+        return unknown_tensor()
+    shapes = [shape_of(p) for p in parts]
+    known = [s for s in shapes if s is not None and s != (0,)]
+    if len(known) != len(shapes) or not known:
+        return unknown_tensor()
+    rank = len(known[0])
+    axis = norm_axis(a["dim"], rank)
+    if axis is None or any(len(s) != rank for s in known):
+        return unknown_tensor()
+    out = list(known[0])
+    out[axis] = _sum_dims(s[axis] for s in known)
+    for i in range(rank):
+        if i != axis and out[i] is None:   # assuming they agree, any known size is the size
+            out[i] = next((s[i] for s in known if s[i] is not None), None)
+    return tensor(out)
+
+
+def _sum_dims(ds):
+    total = 0
+    for d in ds:
+        total = D.add(total, d)
+    return total
+
+
+@fn("torch.stack", "tensors, dim=0")
+def _stack(a):
+    parts = a["tensors"]
+    if not isinstance(parts, (list, tuple)) or not parts:
+        return unknown_tensor()
+    shape = shape_of(parts[0])
+    if shape is None:
+        return unknown_tensor()
+    axis = norm_axis(a["dim"], len(shape) + 1)
+    if axis is None:
+        return unknown_tensor()
+    return tensor(shape[:axis] + (len(parts),) + shape[axis:])
+
+
+@fn("torch.chunk Tensor.chunk", "input, chunks, dim=0")
+def _chunk(a):
+    shape, chunks = shape_of(a["input"]), as_int(a["chunks"])
+    if shape is None or chunks is None:
+        return UNKNOWN
+    axis = norm_axis(a["dim"], len(shape))
+    if axis is None:
+        return UNKNOWN
+    size = shape[axis]
+    if isinstance(size, int):
+        step = -(-size // chunks)
+        sizes = [min(step, size - i) for i in range(0, size, step)] if step else []
+    else:
+        part = D.exact_div(size, chunks)
+        if part is None:
+            return UNKNOWN
+        sizes = [part] * chunks
+    return tuple(tensor(shape[:axis] + (s,) + shape[axis + 1:]) for s in sizes)
+
+
+@fn("torch.split Tensor.split", "input, split_size_or_sections, dim=0")
+def _split(a):
+    shape, sections = shape_of(a["input"]), a["split_size_or_sections"]
+    if shape is None:
+        return UNKNOWN
+    axis = norm_axis(a["dim"], len(shape))
+    if axis is None:
+        return UNKNOWN
+    if isinstance(sections, (list, tuple)):
+        return tuple(tensor(shape[:axis] + (as_dim(s),) + shape[axis + 1:]) for s in sections)
+    size, step = shape[axis], as_int(sections)
+    if not isinstance(size, int) or not step:
+        return UNKNOWN
+    return tuple(tensor(shape[:axis] + (min(step, size - i),) + shape[axis + 1:]) for i in range(0, size, step))
+
+
+@fn("torch.unbind Tensor.unbind", "input, dim=0")
+def _unbind(a):
+    shape = shape_of(a["input"])
+    if shape is None:
+        return UNKNOWN
+    axis = norm_axis(a["dim"], len(shape))
+    if axis is None or not isinstance(shape[axis], int) or shape[axis] > 64:
+        return UNKNOWN
+    return tuple(tensor(shape[:axis] + shape[axis + 1:]) for _ in range(shape[axis]))
+
+
+# -- reshaping ----------------------------------------------------------------------------------------------
+def flatten_shape(x, start, end):
+    shape = shape_of(x)
+    if shape is None:
+        return unknown_tensor()
+    if len(shape) == 0:
+        return tensor((1,))
+    s, e = norm_axis(start, len(shape)), norm_axis(end, len(shape))
+    if s is None or e is None or s > e:
+        return unknown_tensor()
+    return tensor(shape[:s] + (D.product(shape[s:e + 1]),) + shape[e + 1:], dtype=getattr(x, "dtype", None))
+
+
+@fn("torch.flatten Tensor.flatten", "input, start_dim=0, end_dim=-1")
+def _flatten(a):
+    return flatten_shape(a["input"], a["start_dim"], a["end_dim"])
+
+
+def reshape_shape(shape, target):
+    """The shape view/reshape produces: -1 inferred when the element count divides; None where unknown."""
+    if not isinstance(target, (list, tuple)):
+        return None
+    dims = [as_dim(t) for t in target]
+    if dims.count(-1) > 1:
+        return None
+    if -1 in dims:
+        known = D.product(d for d in dims if d != -1)
+        inferred = D.exact_div(D.product(shape), known) if shape is not None and known not in (None, 0) else None
+        if inferred is None and shape is not None and known not in (None, 0):
+            inferred = D.floordiv(D.product(shape), known) if isinstance(known, int) else None
+        dims[dims.index(-1)] = inferred
+    return tuple(dims)
+
+
+@fn("Tensor.view Tensor.reshape", "input, *shape")
+def _view(a):
+    return Tensor(reshape_shape(shape_of(a["input"]), a["shape"]), dtype=getattr(a["input"], "dtype", None))
+
+
+@fn("torch.reshape", "input, shape")
+def _reshape_fn(a):
+    return Tensor(reshape_shape(shape_of(a["input"]), a["shape"]))
+
+
+@fn("Tensor.view_as Tensor.reshape_as Tensor.expand_as", "input, other")
+def _view_as(a):
+    return Tensor(shape_of(a["other"]), dtype=getattr(a["input"], "dtype", None))
+
+
+@fn("Tensor.expand", "input, *sizes")
+def _expand_tensor(a):
+    shape, sizes = shape_of(a["input"]), a["sizes"]
+    if not isinstance(sizes, (list, tuple)):
+        return unknown_tensor()
+    out = []
+    offset = len(sizes) - (len(shape) if shape is not None else 0)
+    for i, s in enumerate(sizes):
+        s = as_dim(s)
+        if s == -1:
+            s = shape[i - offset] if shape is not None and i >= offset else None
+        out.append(s)
+    return tensor(out)
+
+
+@fn("Tensor.repeat", "input, *sizes")
+def _repeat(a):
+    shape, sizes = shape_of(a["input"]), a["sizes"]
+    if shape is None or not isinstance(sizes, (list, tuple)) or len(sizes) < len(shape):
+        return unknown_tensor()
+    padded = (1,) * (len(sizes) - len(shape)) + shape
+    return tensor(D.mul(d, as_dim(s)) for d, s in zip(padded, sizes))
+
+
+@fn("Tensor.permute torch.permute", "input, *dims")
+def _permute(a):
+    shape, order = shape_of(a["input"]), a["dims"]
+    if shape is None or not isinstance(order, (list, tuple)) or len(order) != len(shape):
+        return unknown_tensor()
+    axes = [norm_axis(o, len(shape)) for o in order]
+    if None in axes or len(set(axes)) != len(axes):
+        return unknown_tensor()
+    return tensor(shape[i] for i in axes)
+
+
+@fn("Tensor.transpose torch.transpose Tensor.swapaxes torch.swapaxes Tensor.swapdims", "input, dim0, dim1")
+def _transpose(a):
+    shape = shape_of(a["input"])
+    if shape is None:
+        return unknown_tensor()
+    i, j = norm_axis(a["dim0"], len(shape)), norm_axis(a["dim1"], len(shape))
+    if i is None or j is None:
+        return unknown_tensor()
+    out = list(shape)
+    out[i], out[j] = out[j], out[i]
+    return tensor(out)
+
+
+@fn("Tensor.t torch.t", "input")
+def _t(a):
+    shape = shape_of(a["input"])
+    if shape is None or len(shape) > 2:
+        return unknown_tensor()
+    return tensor(tuple(reversed(shape)))
+
+
+@fn("Tensor.squeeze torch.squeeze", "input, dim=None")
+def _squeeze(a):
+    shape = shape_of(a["input"])
+    if shape is None:
+        return unknown_tensor()
+    dim = a["dim"]
+    if dim is None:
+        if any(not isinstance(d, int) for d in shape):
+            return unknown_tensor()
+        return tensor(d for d in shape if d != 1)
+    dims = dim if isinstance(dim, (list, tuple)) else [dim]
+    axes = [norm_axis(d, len(shape)) for d in dims] if shape else []
+    if shape and None in axes:
+        return unknown_tensor()
+    out = []
+    for i, d in enumerate(shape):
+        if i in axes and d == 1:
+            continue
+        if i in axes and not isinstance(d, int):
+            return unknown_tensor()   # a symbolic size may or may not be 1
+        out.append(d)
+    return tensor(out)
+
+
+@fn("Tensor.unsqueeze torch.unsqueeze", "input, dim")
+def _unsqueeze(a):
+    shape = shape_of(a["input"])
+    if shape is None:
+        return unknown_tensor()
+    axis = norm_axis(a["dim"], len(shape) + 1)
+    if axis is None:
+        return unknown_tensor()
+    return tensor(shape[:axis] + (1,) + shape[axis:])
+
+
+# -- reductions -----------------------------------------------------------------------------------------------
+def _reduce(a):
+    shape = shape_of(a["input"])
+    dim = a.get("dim")
+    keepdim = a.get("keepdim", False)
+    if shape is None or keepdim not in (True, False):
+        return unknown_tensor()
+    if dim is None:
+        return tensor((1,) * len(shape) if keepdim else ())
+    dims = dim if isinstance(dim, (list, tuple)) else [dim]
+    axes = [norm_axis(d, len(shape)) for d in dims]
+    if None in axes:
+        return unknown_tensor()
+    return tensor(1 if i in axes else d for i, d in enumerate(shape)) if keepdim else tensor(
+        d for i, d in enumerate(shape) if i not in axes)
+
+
+REDUCTIONS = """torch.mean torch.sum torch.prod torch.std torch.var torch.amax torch.amin torch.logsumexp torch.norm
+torch.all torch.any torch.count_nonzero Tensor.mean Tensor.sum Tensor.prod Tensor.std Tensor.var Tensor.amax
+Tensor.amin Tensor.logsumexp Tensor.norm Tensor.all Tensor.any"""
+
+
+@fn(REDUCTIONS, "input, dim=None, keepdim=False, **kwargs")
+def _reduction(a):
+    return _reduce(a)
+
+
+class ValuesIndices(tuple):
+    """torch's (values, indices) result of max/min/sort/topk with a dim."""
+
+    _fields = ("values", "indices")
+
+
+@fn("torch.max torch.min Tensor.max Tensor.min torch.median Tensor.median torch.mode Tensor.mode",
+    "input, dim=None, keepdim=False")
+def _max(a):
+    if isinstance(a["dim"], Tensor):           # torch.max(a, b): elementwise
+        return Tensor(broadcast(shape_of(a["input"]), shape_of(a["dim"])))
+    out = _reduce(a)
+    if a["dim"] is None:
+        return out
+    return ValuesIndices((out, Tensor(out.shape, dtype="long")))
+
+
+@fn("torch.argmax torch.argmin Tensor.argmax Tensor.argmin", "input, dim=None, keepdim=False")
+def _argmax(a):
+    out = _reduce(a)
+    return Tensor(out.shape, dtype="long")
+
+
+@fn("torch.topk Tensor.topk", "input, k, dim=-1, largest=True, sorted=True")
+def _topk(a):
+    shape = shape_of(a["input"])
+    axis = norm_axis(a["dim"], None if shape is None else len(shape))
+    if axis is None:
+        return ValuesIndices((unknown_tensor(), unknown_tensor("long")))
+    out = shape[:axis] + (as_dim(a["k"]),) + shape[axis + 1:]
+    return ValuesIndices((tensor(out), tensor(out, dtype="long")))
+
+
+@fn("torch.sort Tensor.sort", "input, dim=-1, descending=False")
+def _sort(a):
+    return ValuesIndices((_like(a["input"]), _like(a["input"], dtype="long")))
+
+
+# -- creation ---------------------------------------------------------------------------------------------------
+def _size_arg(size):
+    if isinstance(size, (list, tuple)):
+        dims = [as_dim(s) for s in size]
+        return tuple(dims)
+    return None
+
+
+@fn("torch.randn torch.rand torch.zeros torch.ones torch.empty", "*size, **kwargs")
+def _create(a):
+    return Tensor(_size_arg(a["size"]), dtype="float")
+
+
+@fn("Tensor.new_zeros Tensor.new_ones Tensor.new_empty", "input, *size, **kwargs")
+def _new_create(a):
+    return Tensor(_size_arg(a["size"]), dtype=getattr(a["input"], "dtype", None))
+
+
+@fn("torch.full", "size, fill_value, **kwargs")
+def _full(a):
+    return Tensor(_size_arg(a["size"]))
+
+
+@fn("torch.randint", "low, high=None, size=None, **kwargs")
+def _randint(a):
+    size = a["size"] if a["size"] is not None else a["high"]
+    return Tensor(_size_arg(size), dtype="long")
+
+
+@fn("torch.arange", "start, end=None, step=1, **kwargs")
+def _arange(a):
+    start, end, step = a["start"], a["end"], a["step"]
+    if end is None:
+        start, end = 0, start
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step)) and step:
+        return Tensor((max(0, -(-(end - start) // step)),), dtype="long")
+    if start == 0 and step == 1 and isinstance(end, D.Expr):
+        return Tensor((end,), dtype="long")
+    return Tensor((None,))
+
+
+@fn("torch.eye", "n, m=None, **kwargs")
+def _eye(a):
+    n = as_dim(a["n"])
+    return Tensor((n, as_dim(a["m"]) if a["m"] is not None else n))
+
+
+@fn("torch.tensor torch.as_tensor torch.LongTensor torch.FloatTensor", "data, **kwargs")
+def _tensor(a):
+    def shape(v):
+        if isinstance(v, (list, tuple)):
+            if not v:
+                return (0,)
+            inner = {shape(x) for x in v}
+            if len(inner) != 1 or None in inner:
+                return None
+            return (len(v),) + inner.pop()
+        if isinstance(v, (int, float, bool)):
+            return ()
+        return None
+    data = a["data"]
+    dtype = "long" if isinstance(data, (list, tuple)) and data and all(
+        isinstance(x, int) and not isinstance(x, bool) for x in data) else None
+    return Tensor(shape(data), dtype=dtype)
+
+
+@fn("F.one_hot", "tensor, num_classes=-1")
+def _one_hot(a):
+    shape = shape_of(a["tensor"])
+    classes = as_dim(a["num_classes"])
+    if shape is None:
+        return unknown_tensor("long")
+    return Tensor(shape + (None if classes == -1 else classes,), dtype="long")
+
+
+# -- functional layers ------------------------------------------------------------------------------------------
+def interpolate_shape(x, size, scale_factor):
+    shape = shape_of(x)
+    if shape is None or len(shape) < 3:
+        return unknown_tensor()
+    n = len(shape) - 2
+    if size is not None:
+        return tensor(shape[:2] + ntuple(size, n))
+    if scale_factor is None:
+        return unknown_tensor()
+    scales = scale_factor if isinstance(scale_factor, (list, tuple)) else [scale_factor] * n
+    out = []
+    for d, s in zip(shape[2:], scales):
+        if isinstance(s, bool) or not isinstance(s, (int, float)):
+            out.append(None)
+        elif isinstance(d, int):
+            out.append(int(d * s) if float(s).is_integer() else int(d * float(s)))
+        elif float(s).is_integer():
+            out.append(D.mul(d, int(s)))
+        else:
+            out.append(None)
+    return tensor(shape[:2] + tuple(out))
+
+
+@fn("F.interpolate F.upsample", "input, size=None, scale_factor=None, mode='nearest', align_corners=None, "
+    "recompute_scale_factor=None, antialias=False")
+def _interpolate(a):
+    return interpolate_shape(a["input"], a["size"], a["scale_factor"])
+
+
+@fn("F.pad", "input, pad, mode='constant', value=None")
+def _pad(a):
+    shape, pad = shape_of(a["input"]), a["pad"]
+    if shape is None or not isinstance(pad, (list, tuple)) or len(pad) % 2 or len(pad) // 2 > len(shape):
+        return unknown_tensor()
+    out = list(shape)
+    for i in range(len(pad) // 2):
+        axis = len(shape) - 1 - i
+        out[axis] = D.add(D.add(out[axis], as_dim(pad[2 * i])), as_dim(pad[2 * i + 1]))
+    return tensor(out)
+
+
+def _pool_fn(n, with_dilation):
+    def transfer(a):
+        shape = shape_of(a["input"])
+        if shape is None or len(shape) not in (n + 1, n + 2):
+            return unknown_tensor()
+        kernel = ntuple(a["kernel_size"], n)
+        stride = kernel if a["stride"] in (None, (), []) else ntuple(a["stride"], n)
+        padding = ntuple(a["padding"], n)
+        dilation = ntuple(a.get("dilation", 1), n) if with_dilation else (1,) * n
+        ceil_mode = a["ceil_mode"]
+        if ceil_mode not in (True, False):
+            return tensor(shape[:-n] + (None,) * n)
+        out = tensor(shape[:-n] + tuple(pool_out(s, k, st, p, d, ceil_mode) for s, k, st, p, d in
+                                        zip(shape[-n:], kernel, stride, padding, dilation)))
+        if a.get("return_indices") is True:
+            return (out, Tensor(out.shape, dtype="long"))
+        return out
+    return transfer
+
+
+for _n in (1, 2, 3):
+    fn(f"F.max_pool{_n}d torch.max_pool{_n}d",
+       "input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False")(
+        _pool_fn(_n, True))
+    fn(f"F.avg_pool{_n}d torch.avg_pool{_n}d",
+       "input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")(
+        _pool_fn(_n, False))
+
+
+def _adaptive_fn(n):
+    def transfer(a):
+        shape = shape_of(a["input"])
+        if shape is None or len(shape) not in (n + 1, n + 2):
+            return unknown_tensor()
+        size = a["output_size"]
+        if isinstance(size, (list, tuple)) and len(size) == n:
+            dims = tuple(shape[-n + i] if s is None else as_dim(s) for i, s in enumerate(size))
+        else:
+            dims = (as_dim(size),) * n
+        return tensor(shape[:-n] + dims)
+    return transfer
+
+
+for _n in (1, 2, 3):
+    fn(f"F.adaptive_avg_pool{_n}d F.adaptive_max_pool{_n}d torch.adaptive_avg_pool{_n}d",
+       "input, output_size, return_indices=False")(_adaptive_fn(_n))
+
+
+def _conv_fn(n):
+    def transfer(a):
+        shape, w = shape_of(a["input"]), shape_of(a["weight"])
+        if shape is None or len(shape) not in (n + 1, n + 2) or w is None or len(w) != n + 2:
+            return unknown_tensor()
+        stride, dilation = ntuple(a["stride"], n), ntuple(a["dilation"], n)
+        padding = a["padding"]
+        if padding == "same":
+            spatial = shape[-n:]
+        else:
+            pads = (0,) * n if padding == "valid" else ntuple(padding, n)
+            spatial = tuple(conv_out(s, k, st, p, d) for s, k, st, p, d in zip(shape[-n:], w[2:], stride, pads, dilation))
+        return tensor(shape[:-n - 1] + (w[0],) + tuple(spatial))
+    return transfer
+
+
+for _n in (1, 2, 3):
+    fn(f"F.conv{_n}d torch.conv{_n}d", "input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1")(
+        _conv_fn(_n))
+
+
+@fn("F.embedding", "input, weight, padding_idx=None, **kwargs")
+def _f_embedding(a):
+    shape, w = shape_of(a["input"]), shape_of(a["weight"])
+    if shape is None or w is None or len(w) != 2:
+        return unknown_tensor()
+    return tensor(shape + (w[1],))
+
+
+@fn("F.pixel_shuffle torch.pixel_shuffle", "input, upscale_factor")
+def _pixel_shuffle(a):
+    shape, r = shape_of(a["input"]), as_int(a["upscale_factor"])
+    if shape is None or len(shape) < 3 or r is None:
+        return unknown_tensor()
+    c, h, w = shape[-3:]
+    return tensor(shape[:-3] + (D.exact_div(c, r * r), D.mul(h, r), D.mul(w, r)))
+
+
+LOSS_FNS = """F.cross_entropy F.nll_loss F.mse_loss F.l1_loss F.smooth_l1_loss F.huber_loss F.binary_cross_entropy
+F.binary_cross_entropy_with_logits F.kl_div F.soft_margin_loss"""
+
+
+@fn(LOSS_FNS, "input, target, *rest, **kwargs")
+def _loss_fn(a):
+    if a.get("reduction", "mean") in ("mean", "sum"):
+        return tensor(())
+    return unknown_tensor()
+
+
+@fn("Tensor.size", "input, dim=None")
+def _size(a):
+    shape = shape_of(a["input"])
+    if shape is None:
+        return UNKNOWN
+    if a["dim"] is None:
+        return tuple(UNKNOWN if d is None else d for d in shape)
+    axis = norm_axis(a["dim"], len(shape))
+    if axis is None or shape[axis] is None:
+        return UNKNOWN
+    return shape[axis]
+
+
+@fn("Tensor.dim Tensor.ndimension", "input")
+def _dim(a):
+    shape = shape_of(a["input"])
+    return UNKNOWN if shape is None else len(shape)
+
+
+@fn("Tensor.numel torch.numel", "input")
+def _numel(a):
+    shape = shape_of(a["input"])
+    n = None if shape is None else D.product(shape)
+    return UNKNOWN if n is None else n
+
+
+@fn("Tensor.item", "input")
+def _item(a):
+    return UNKNOWN

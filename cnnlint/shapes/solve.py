@@ -1,0 +1,137 @@
+"""Deciding whether two symbolic sizes can be equal for some input.
+
+A rule may fire only when a mismatch holds for *every* input consistent with what is known. With a symbolic
+input (``(N, 3, H, W)``) that means: no assignment of the symbols makes the sizes agree. Sizes built from
+conv/pool formulas are nondecreasing in every symbol, so a bounded search is a proof: once a size exceeds its
+target at the smallest values of the other symbols, no larger value can help. Where no proof is found the
+answer is "maybe", which silences the rule.
+"""
+
+from __future__ import annotations
+
+from . import dims as D
+
+MAX_SIZE = 1 << 14          # no symbol is searched beyond this (a 16k image side, a 16k sequence)
+BUDGET = 20_000             # expression evaluations one question may cost
+
+
+class Solver:
+    """The symbols of one analysis, the facts known about them, and the questions asked of them."""
+
+    def __init__(self):
+        self.lower: dict = {}          # symbol -> smallest plausible value
+        self.facts: list = []          # Exprs that must equal zero (earlier checks that were satisfied)
+        self.positive: list = []       # sizes that must be >= 1 for the model to run at all
+
+    def symbol(self, name: str, lower: int = 1) -> D.Expr:
+        self.lower[name] = lower
+        return D.sym(name)
+
+    def require_positive(self, d):
+        if isinstance(d, D.Expr) and len(self.positive) < 500:
+            self.positive.append(d)
+
+    # -- questions ----------------------------------------------------------------------------------------
+    def can_equal(self, a, b) -> bool:
+        """False only when no plausible input makes a == b."""
+        if a is None or b is None:
+            return True
+        diff = D.sub(a, b)
+        if isinstance(diff, int):
+            return diff == 0
+        return self._satisfiable(diff) is not False
+
+    def can_be_one(self, a) -> bool:
+        return self.can_equal(a, 1)
+
+    def settle(self, a, b):
+        """Record a == b as a fact once a check has accepted it, so later checks see the implied size."""
+        if a is None or b is None:
+            return
+        diff = D.sub(a, b)
+        if isinstance(diff, D.Expr) and len(self.facts) < 50:
+            self.facts.append(diff)
+
+    def solutions(self, a, b, limit=8):
+        """Up to `limit` assignments that make a == b (for messages), or None when the search was not complete."""
+        diff = D.sub(a, b)
+        if isinstance(diff, int):
+            return [{}] if diff == 0 else []
+        found = []
+        ok = self._search(diff, found, limit)
+        return found if ok else None
+
+    # -- search -------------------------------------------------------------------------------------------
+    def _satisfiable(self, diff):
+        found: list = []
+        complete = self._search(diff, found, 1)
+        if found:
+            return True
+        return False if complete else None
+
+    def _search(self, diff, found, limit) -> bool:
+        """Depth-first search over the symbols of `diff`; True when it covered the whole space."""
+        names = sorted(D.symbols(diff))
+        # diff = lhs - target with lhs monotone: the usual shape of a size check
+        target = -diff.constant()
+        lhs = D.add(diff, target)
+        if not D.is_monotone(lhs) or len(names) > 3:
+            return self._search_nonmonotone(diff, names, found, limit)
+        budget = [BUDGET]
+
+        def walk(i, env):
+            if budget[0] <= 0:
+                return False
+            if i == len(names):
+                budget[0] -= 1
+                if D.evaluate(lhs, env) == target and self._consistent(env):
+                    found.append(dict(env))
+                return True
+            name = names[i]
+            value = self.lower.get(name, 1)
+            complete = True
+            while value <= MAX_SIZE:
+                env[name] = value
+                # the smallest lhs with this value: remaining symbols at their lower bounds
+                floor_env = dict(env)
+                for rest in names[i + 1:]:
+                    floor_env[rest] = self.lower.get(rest, 1)
+                budget[0] -= 1
+                if D.evaluate(lhs, floor_env) > target:
+                    break
+                if not walk(i + 1, env):
+                    complete = False
+                    break
+                if len(found) >= limit:
+                    break
+                value += 1
+            else:
+                complete = False
+            env.pop(name, None)
+            return complete
+
+        return walk(0, {})
+
+    def _search_nonmonotone(self, diff, names, found, limit) -> bool:
+        """No proof is possible here: look for a witness among small sizes; never claim completeness."""
+        if len(names) != 1:
+            return False
+        name = names[0]
+        for value in range(self.lower.get(name, 1), 4097):
+            env = {name: value}
+            if D.evaluate(diff, env) == 0 and self._consistent(env):
+                found.append(env)
+                if len(found) >= limit:
+                    break
+        return False
+
+    def _consistent(self, env) -> bool:
+        for fact in self.facts:
+            value = D.evaluate(fact, env)
+            if value is not None and value != 0:
+                return False
+        for size in self.positive:
+            value = D.evaluate(size, env)
+            if value is not None and value < 1:
+                return False
+        return True

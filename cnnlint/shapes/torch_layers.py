@@ -1,0 +1,479 @@
+"""Transfer functions of torch.nn layers: one table, keyed by the layer's canonical name.
+
+Each entry knows the constructor's parameters (to bind positional arguments) and computes the output of a call
+*assuming the layer accepts its input*: Linear replaces the last axis whatever arrived. Whether it does accept
+is for the rules to judge (rules/), so that one bug gives one finding, not a cascade.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..values import UNKNOWN, Tensor
+from . import dims as D
+from .common import (as_dim, as_int, conv_out, conv_transpose_out, norm_axis, ntuple, pool_out, shape_of,
+                     tensor, unknown_tensor)
+
+
+@dataclass
+class LayerSpec:
+    kind: str
+    params: tuple                      # constructor parameters in positional order
+    defaults: dict = field(default_factory=dict)
+    transfer: Callable = None          # (layer, *inputs, **kwargs) -> value
+    forward_params: tuple = ("input",)
+
+
+LAYERS: dict = {}
+
+
+def layer(names, params="", forward="input", **defaults):
+    """Register a transfer function for one or more torch.nn layer names."""
+    params_t = tuple(p.strip() for p in params.split(",") if p.strip())
+    forward_t = tuple(p.strip() for p in forward.split(",") if p.strip())
+
+    def register(fn):
+        for name in names.split():
+            kind = f"torch.nn.{name}"
+            LAYERS[kind] = LayerSpec(kind, params_t, dict(defaults), fn, forward_t)
+        return fn
+
+    return register
+
+
+def _nd(layer_obj) -> int:
+    """1, 2 or 3 from a layer name such as Conv2d or MaxPool3d."""
+    name = layer_obj.type_name
+    for n in (1, 2, 3):
+        if f"{n}d" in name:
+            return n
+    return 2
+
+
+# -- identity-shaped layers ---------------------------------------------------------------------------------
+IDENTITY = """ReLU ReLU6 LeakyReLU PReLU RReLU ELU SELU CELU GELU SiLU Mish Sigmoid Tanh Hardtanh Hardswish
+Hardsigmoid Hardshrink Softshrink Softplus Softsign Tanhshrink Threshold LogSigmoid Softmin Softmax LogSoftmax
+Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout Identity LocalResponseNorm
+ChannelShuffle"""
+
+
+@layer(IDENTITY, "", dim=None, inplace=False, p=0.5)
+def _identity(lay, x, *rest, **kw):
+    if isinstance(x, Tensor):
+        return Tensor(x.shape, dtype=x.dtype)
+    return unknown_tensor()
+
+
+# the arguments of these matter to rules (dim) or are read positionally
+for _name, _params in {"Softmax": "dim", "LogSoftmax": "dim", "Softmin": "dim", "Dropout": "p, inplace",
+                       "Dropout1d": "p, inplace", "Dropout2d": "p, inplace", "Dropout3d": "p, inplace",
+                       "LeakyReLU": "negative_slope, inplace", "ReLU": "inplace", "ReLU6": "inplace",
+                       "ELU": "alpha, inplace", "Hardtanh": "min_val, max_val", "Threshold": "threshold, value",
+                       "PReLU": "num_parameters, init", "GELU": "approximate", "SiLU": "inplace",
+                       "ChannelShuffle": "groups", "LocalResponseNorm": "size"}.items():
+    LAYERS[f"torch.nn.{_name}"].params = tuple(p.strip() for p in _params.split(","))
+
+
+@layer("GLU", "dim", dim=-1)
+def _glu(lay, x, **kw):
+    shape = shape_of(x)
+    axis = norm_axis(lay.arg("dim", -1), None if shape is None else len(shape))
+    if axis is None:
+        return unknown_tensor()
+    out = list(shape)
+    out[axis] = D.floordiv(out[axis], 2)
+    return tensor(out)
+
+
+# -- linear ---------------------------------------------------------------------------------------------------
+@layer("Linear", "in_features, out_features, bias", bias=True)
+def _linear(lay, x, **kw):
+    shape = shape_of(x)
+    if not shape:
+        return unknown_tensor()
+    return tensor(shape[:-1] + (as_dim(lay.arg("out_features")),))
+
+
+@layer("LazyLinear", "out_features, bias", bias=True)
+def _lazy_linear(lay, x, **kw):
+    return _linear(lay, x)
+
+
+@layer("Bilinear", "in1_features, in2_features, out_features, bias", forward="input1, input2", bias=True)
+def _bilinear(lay, x1, x2=None, **kw):
+    return _linear(lay, x1)
+
+
+# -- embeddings ---------------------------------------------------------------------------------------------
+@layer("Embedding", "num_embeddings, embedding_dim, padding_idx, max_norm", padding_idx=None)
+def _embedding(lay, x, **kw):
+    shape = shape_of(x)
+    if shape is None:
+        return unknown_tensor()
+    return tensor(shape + (as_dim(lay.arg("embedding_dim")),), dtype="float")
+
+
+@layer("EmbeddingBag", "num_embeddings, embedding_dim, max_norm, norm_type, scale_grad_by_freq, mode",
+       forward="input, offsets")
+def _embedding_bag(lay, x, offsets=None, **kw):
+    shape = shape_of(x)
+    if shape is None or len(shape) != 2:
+        return unknown_tensor()
+    return tensor((shape[0], as_dim(lay.arg("embedding_dim"))), dtype="float")
+
+
+# -- convolution ----------------------------------------------------------------------------------------------
+CONV_PARAMS = "in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode"
+
+
+@layer("Conv1d Conv2d Conv3d", CONV_PARAMS, stride=1, padding=0, dilation=1, groups=1, bias=True)
+def _conv(lay, x, **kw):
+    n = _nd(lay)
+    shape = shape_of(x)
+    if shape is None or len(shape) not in (n + 1, n + 2):
+        return unknown_tensor()
+    kernel, stride, dilation = (ntuple(lay.arg(p), n) for p in ("kernel_size", "stride", "dilation"))
+    padding = lay.arg("padding")
+    spatial = shape[-n:]
+    if padding == "same":
+        out_spatial = list(spatial)
+    else:
+        pads = (0,) * n if padding == "valid" else ntuple(padding, n)
+        out_spatial = [conv_out(s, k, st, p, d) for s, k, st, p, d in zip(spatial, kernel, stride, pads, dilation)]
+    return tensor(shape[:-n - 1] + (as_dim(lay.arg("out_channels")),) + tuple(out_spatial))
+
+
+@layer("LazyConv1d LazyConv2d LazyConv3d", "out_channels, kernel_size, stride, padding, dilation, groups, bias",
+       stride=1, padding=0, dilation=1, groups=1, bias=True)
+def _lazy_conv(lay, x, **kw):
+    return _conv(lay, x)
+
+
+CONVT_PARAMS = ("in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias, dilation, "
+                "padding_mode")
+
+
+@layer("ConvTranspose1d ConvTranspose2d ConvTranspose3d", CONVT_PARAMS, forward="input, output_size",
+       stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1)
+def _conv_transpose(lay, x, output_size=None, **kw):
+    n = _nd(lay)
+    shape = shape_of(x)
+    if shape is None or len(shape) not in (n + 1, n + 2):
+        return unknown_tensor()
+    channels = (as_dim(lay.arg("out_channels")),)
+    if output_size is not None:
+        size = list(output_size) if isinstance(output_size, (list, tuple)) else None
+        if size is None:
+            return tensor(shape[:-n - 1] + channels + (None,) * n)
+        return tensor(shape[:-n - 1] + channels + tuple(as_dim(s) for s in size[-n:]))
+    params = [ntuple(lay.arg(p), n) for p in ("kernel_size", "stride", "padding", "dilation", "output_padding")]
+    out = [conv_transpose_out(s, k, st, p, d, op) for s, k, st, p, d, op in zip(shape[-n:], *params)]
+    return tensor(shape[:-n - 1] + channels + tuple(out))
+
+
+# -- normalisation ------------------------------------------------------------------------------------------
+@layer("BatchNorm1d BatchNorm2d BatchNorm3d InstanceNorm1d InstanceNorm2d InstanceNorm3d SyncBatchNorm",
+       "num_features, eps, momentum, affine, track_running_stats")
+def _batchnorm(lay, x, **kw):
+    return _identity(lay, x)
+
+
+@layer("LayerNorm", "normalized_shape, eps, elementwise_affine, bias")
+def _layernorm(lay, x, **kw):
+    return _identity(lay, x)
+
+
+@layer("RMSNorm", "normalized_shape, eps, elementwise_affine")
+def _rmsnorm(lay, x, **kw):
+    return _identity(lay, x)
+
+
+@layer("GroupNorm", "num_groups, num_channels, eps, affine")
+def _groupnorm(lay, x, **kw):
+    return _identity(lay, x)
+
+
+# -- pooling --------------------------------------------------------------------------------------------------
+@layer("MaxPool1d MaxPool2d MaxPool3d", "kernel_size, stride, padding, dilation, return_indices, ceil_mode",
+       stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False)
+def _maxpool(lay, x, **kw):
+    out = _pool(lay, x, dilation=ntuple(lay.arg("dilation"), _nd(lay)))
+    if lay.arg("return_indices") is True:
+        return (out, Tensor(out.shape, dtype="long"))
+    return out
+
+
+@layer("AvgPool1d AvgPool2d AvgPool3d",
+       "kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override",
+       stride=None, padding=0, ceil_mode=False)
+def _avgpool(lay, x, **kw):
+    return _pool(lay, x, dilation=(1,) * _nd(lay))
+
+
+@layer("LPPool1d LPPool2d LPPool3d", "norm_type, kernel_size, stride, ceil_mode", stride=None, ceil_mode=False)
+def _lppool(lay, x, **kw):
+    return _pool(lay, x, dilation=(1,) * _nd(lay))
+
+
+def _pool(lay, x, dilation):
+    n = _nd(lay)
+    shape = shape_of(x)
+    if shape is None or len(shape) not in (n + 1, n + 2):
+        return unknown_tensor()
+    kernel = ntuple(lay.arg("kernel_size"), n)
+    stride_arg = lay.arg("stride")
+    stride = kernel if stride_arg is None or stride_arg == () or stride_arg == [] else ntuple(stride_arg, n)
+    padding = ntuple(lay.arg("padding", 0), n)
+    ceil_mode = lay.arg("ceil_mode", False)
+    if ceil_mode not in (True, False):
+        return tensor(shape[:-n] + (None,) * n)
+    out = [pool_out(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(shape[-n:], kernel, stride, padding, dilation)]
+    return tensor(shape[:-n] + tuple(out))
+
+
+@layer("AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d",
+       "output_size, return_indices", return_indices=False)
+def _adaptive_pool(lay, x, **kw):
+    n = _nd(lay)
+    shape = shape_of(x)
+    if shape is None or len(shape) not in (n + 1, n + 2):
+        return unknown_tensor()
+    size = lay.arg("output_size")
+    if isinstance(size, (list, tuple)):
+        size = [shape[-n + i] if s is None else as_dim(s) for i, s in enumerate(size)] if len(size) == n else [None] * n
+    else:
+        size = [as_dim(size)] * n
+    out = tensor(shape[:-n] + tuple(size))
+    if lay.arg("return_indices") is True:
+        return (out, Tensor(out.shape, dtype="long"))
+    return out
+
+
+# -- reshaping ------------------------------------------------------------------------------------------------
+@layer("Flatten", "start_dim, end_dim", start_dim=1, end_dim=-1)
+def _flatten(lay, x, **kw):
+    from .functions import flatten_shape
+    return flatten_shape(x, lay.arg("start_dim"), lay.arg("end_dim"))
+
+
+@layer("Unflatten", "dim, unflattened_size")
+def _unflatten(lay, x, **kw):
+    shape = shape_of(x)
+    size = lay.arg("unflattened_size")
+    if shape is None or not isinstance(size, (list, tuple)):
+        return unknown_tensor()
+    axis = norm_axis(lay.arg("dim"), len(shape))
+    if axis is None:
+        return unknown_tensor()
+    parts = [as_dim(s) for s in size]
+    if -1 in parts and parts.count(-1) == 1:
+        known = D.product(p for p in parts if p != -1)
+        parts[parts.index(-1)] = D.exact_div(shape[axis], known)
+    return tensor(shape[:axis] + tuple(parts) + shape[axis + 1:])
+
+
+@layer("Upsample UpsamplingNearest2d UpsamplingBilinear2d", "size, scale_factor, mode, align_corners",
+       size=None, scale_factor=None, mode="nearest")
+def _upsample(lay, x, **kw):
+    from .functions import interpolate_shape
+    return interpolate_shape(x, lay.arg("size"), lay.arg("scale_factor"))
+
+
+@layer("PixelShuffle", "upscale_factor")
+def _pixel_shuffle(lay, x, **kw):
+    shape = shape_of(x)
+    r = as_int(lay.arg("upscale_factor"))
+    if shape is None or len(shape) < 3 or r is None:
+        return unknown_tensor()
+    c, h, w = shape[-3:]
+    return tensor(shape[:-3] + (D.exact_div(c, r * r), D.mul(h, r), D.mul(w, r)))
+
+
+@layer("PixelUnshuffle", "downscale_factor")
+def _pixel_unshuffle(lay, x, **kw):
+    shape = shape_of(x)
+    r = as_int(lay.arg("downscale_factor"))
+    if shape is None or len(shape) < 3 or r is None:
+        return unknown_tensor()
+    c, h, w = shape[-3:]
+    return tensor(shape[:-3] + (D.mul(c, r * r), D.exact_div(h, r), D.exact_div(w, r)))
+
+
+PAD_LAYERS = ("ZeroPad1d ZeroPad2d ZeroPad3d ConstantPad1d ConstantPad2d ConstantPad3d ReflectionPad1d "
+              "ReflectionPad2d ReflectionPad3d ReplicationPad1d ReplicationPad2d ReplicationPad3d CircularPad1d "
+              "CircularPad2d CircularPad3d")
+
+
+@layer(PAD_LAYERS, "padding, value")
+def _pad(lay, x, **kw):
+    n = _nd(lay)
+    shape = shape_of(x)
+    if shape is None or len(shape) < n:
+        return unknown_tensor()
+    pad = lay.arg("padding")
+    if isinstance(pad, int) and not isinstance(pad, bool):
+        pads = [pad] * (2 * n)
+    elif isinstance(pad, (list, tuple)) and len(pad) == 2 * n:
+        pads = list(pad)
+    else:
+        return tensor(shape[:-n] + (None,) * n)
+    out = list(shape)
+    for i in range(n):   # pads run from the last axis backwards: (left, right, top, bottom, ...)
+        axis = len(shape) - 1 - i
+        out[axis] = D.add(D.add(out[axis], as_dim(pads[2 * i])), as_dim(pads[2 * i + 1]))
+    return tensor(out)
+
+
+# -- recurrent ----------------------------------------------------------------------------------------------
+RNN_PARAMS = "input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size"
+
+
+@layer("LSTM GRU", RNN_PARAMS, forward="input, hx", num_layers=1, bias=True, batch_first=False, dropout=0.0,
+       bidirectional=False, proj_size=0)
+def _rnn(lay, x, hx=None, **kw):
+    shape = shape_of(x)
+    hidden = as_dim(lay.arg("hidden_size"))
+    proj = as_int(lay.arg("proj_size", 0))
+    out_size = proj if proj else hidden
+    bidir = lay.arg("bidirectional")
+    directions = 2 if bidir is True else 1 if bidir is False else None
+    layers = as_dim(lay.arg("num_layers"))
+    feat = D.mul(directions, out_size) if directions is not None else None
+    if shape is None or len(shape) not in (2, 3):
+        out = unknown_tensor()
+        batch = None
+        unbatched = None
+    else:
+        out = tensor(shape[:-1] + (feat,))
+        unbatched = len(shape) == 2
+        batch_first = lay.arg("batch_first")
+        if unbatched:
+            batch = None
+        elif batch_first is True:
+            batch = shape[0]
+        elif batch_first is False:
+            batch = shape[1]
+        else:
+            batch = None
+    h_layers = D.mul(directions, layers) if directions is not None else None
+    h_shape = (h_layers, out_size) if unbatched else (h_layers, batch, out_size)
+    h = tensor(h_shape) if unbatched is not None else unknown_tensor()
+    if lay.type_name == "LSTM":
+        c_shape = (h_layers, hidden) if unbatched else (h_layers, batch, hidden)
+        c = tensor(c_shape) if unbatched is not None else unknown_tensor()
+        return (out, (h, c))
+    return (out, h)
+
+
+@layer("RNN", "input_size, hidden_size, num_layers, nonlinearity, bias, batch_first, dropout, bidirectional",
+       forward="input, hx", num_layers=1, nonlinearity="tanh", bias=True, batch_first=False, dropout=0.0,
+       bidirectional=False)
+def _plain_rnn(lay, x, hx=None, **kw):
+    return _rnn(lay, x, hx)
+
+
+@layer("RNNCell GRUCell LSTMCell", "input_size, hidden_size, bias", forward="input, hx", bias=True)
+def _rnn_cell(lay, x, hx=None, **kw):
+    shape = shape_of(x)
+    if shape is None or len(shape) not in (1, 2):
+        return unknown_tensor() if lay.type_name != "LSTMCell" else (unknown_tensor(), unknown_tensor())
+    h = tensor(shape[:-1] + (as_dim(lay.arg("hidden_size")),))
+    if lay.type_name == "LSTMCell":
+        return (h, tensor(h.shape))
+    return h
+
+
+# -- attention and transformers -------------------------------------------------------------------------------
+@layer("MultiheadAttention",
+       "embed_dim, num_heads, dropout, bias, add_bias_kv, add_zero_attn, kdim, vdim, batch_first",
+       forward="query, key, value, key_padding_mask, need_weights, attn_mask, average_attn_weights, is_causal",
+       dropout=0.0, bias=True, batch_first=False, kdim=None, vdim=None)
+def _mha(lay, query, key=None, value=None, key_padding_mask=None, need_weights=True, **kw):
+    shape = shape_of(query)
+    if shape is None or len(shape) not in (2, 3):
+        out = unknown_tensor()
+    else:
+        out = tensor(shape[:-1] + (as_dim(lay.arg("embed_dim")),))
+    weights = None if need_weights is False else unknown_tensor()
+    return (out, weights)
+
+
+@layer("TransformerEncoderLayer",
+       "d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias",
+       forward="src, src_mask, src_key_padding_mask, is_causal", dim_feedforward=2048, batch_first=False)
+def _encoder_layer(lay, src, *rest, **kw):
+    return _identity(lay, src)
+
+
+@layer("TransformerDecoderLayer",
+       "d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps, batch_first, norm_first, bias",
+       forward="tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask",
+       dim_feedforward=2048, batch_first=False)
+def _decoder_layer(lay, tgt, *rest, **kw):
+    return _identity(lay, tgt)
+
+
+@layer("TransformerEncoder", "encoder_layer, num_layers, norm, enable_nested_tensor, mask_check",
+       forward="src, mask, src_key_padding_mask, is_causal")
+def _encoder(lay, src, *rest, **kw):
+    return _identity(lay, src)
+
+
+@layer("TransformerDecoder", "decoder_layer, num_layers, norm",
+       forward="tgt, memory, tgt_mask, memory_mask, tgt_key_padding_mask, memory_key_padding_mask")
+def _decoder(lay, tgt, *rest, **kw):
+    return _identity(lay, tgt)
+
+
+@layer("Transformer", "d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout",
+       forward="src, tgt", d_model=512, nhead=8)
+def _transformer(lay, src, tgt=None, **kw):
+    shape = shape_of(tgt)
+    if shape is None:
+        return unknown_tensor()
+    return tensor(shape[:-1] + (as_dim(lay.arg("d_model")),))
+
+
+# -- distances and losses ---------------------------------------------------------------------------------
+@layer("CosineSimilarity PairwiseDistance", "dim, eps", forward="x1, x2", dim=1)
+def _similarity(lay, x1, x2=None, **kw):
+    shape = shape_of(x1)
+    if shape is None:
+        return unknown_tensor()
+    if lay.type_name == "PairwiseDistance":
+        return tensor(shape[:-1])
+    axis = norm_axis(lay.arg("dim"), len(shape))
+    return tensor(shape[:axis] + shape[axis + 1:]) if axis is not None else unknown_tensor()
+
+
+LOSSES = ("CrossEntropyLoss NLLLoss MSELoss L1Loss BCELoss BCEWithLogitsLoss SmoothL1Loss HuberLoss KLDivLoss "
+          "CTCLoss MarginRankingLoss HingeEmbeddingLoss CosineEmbeddingLoss TripletMarginLoss PoissonNLLLoss "
+          "GaussianNLLLoss MultiLabelMarginLoss MultiLabelSoftMarginLoss MultiMarginLoss SoftMarginLoss")
+
+
+@layer(LOSSES, "weight", forward="input, target", reduction="mean")
+def _loss(lay, inp, target=None, *rest, **kw):
+    if lay.arg("reduction") in ("mean", "sum"):
+        return tensor(())
+    return unknown_tensor()
+
+
+for _name in LOSSES.split():
+    if _name in ("MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "SoftMarginLoss"):
+        LAYERS[f"torch.nn.{_name}"].params = ("size_average", "reduce", "reduction")
+    elif _name in ("CrossEntropyLoss", "NLLLoss"):
+        LAYERS[f"torch.nn.{_name}"].params = ("weight", "size_average", "ignore_index", "reduce", "reduction")
+
+
+# Containers are modules but have no transfer of their own: the evaluator runs Sequential's children.
+CONTAINERS = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
+              "torch.nn.ParameterDict"}
+
+
+def spec_for(kind: str):
+    return LAYERS.get(kind)
+
+
+def unknown_output(*args, **kwargs):
+    return UNKNOWN

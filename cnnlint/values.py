@@ -1,0 +1,137 @@
+"""The abstract values the evaluator computes: Python constants stand for themselves; these stand for the rest.
+
+A symbolic integer (a tensor size read with ``x.size(0)``) is a :class:`cnnlint.shapes.dims.Expr`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+
+class _Unknown:
+    """What the evaluator could not decide. It satisfies every check and silences what depends on it."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "UNKNOWN"
+
+    def __bool__(self):  # never let an unknown value decide a branch by accident
+        raise TypeError("UNKNOWN has no truth value")
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(eq=False)
+class Tensor:
+    shape: Optional[tuple]          # tuple of dims, or None when even the rank is unknown
+    node: Optional[int] = None      # the graph node that produced it
+    dtype: Optional[str] = None     # "long" for index tensors, "float", or None when unknown
+
+    @property
+    def rank(self):
+        return None if self.shape is None else len(self.shape)
+
+
+@dataclass(eq=False)
+class Layer:
+    """An instance of a framework layer (nn.Conv2d, nn.Sequential, ...), its constructor arguments evaluated."""
+
+    kind: str                        # canonical name: "torch.nn.Conv2d"
+    args: dict                       # parameter name -> evaluated value (UNKNOWN when not evaluable)
+    call: Any = None                 # the constructor's CST node: where the user fixes it
+    children: dict = field(default_factory=dict)   # containers: name -> module
+    path: Optional[str] = None       # name as named_modules() gives it, set once the model is built
+
+    @property
+    def type_name(self):
+        return self.kind.rsplit(".", 1)[-1]
+
+    def arg(self, name, default=None):
+        return self.args.get(name, default)
+
+
+@dataclass(eq=False)
+class Instance:
+    """An instance of a user class defined in the linted file (usually an nn.Module subclass)."""
+
+    cls: "ClassValue"
+    attrs: dict = field(default_factory=dict)
+    modules: dict = field(default_factory=dict)    # registered submodules, in registration order
+    call: Any = None
+    path: Optional[str] = None
+
+    @property
+    def type_name(self):
+        return self.cls.name
+
+
+@dataclass(eq=False)
+class ClassValue:
+    name: str
+    node: Any                        # libcst.ClassDef
+    bases: list                      # evaluated base values (ClassValue or External)
+    attrs: dict                      # class-level assignments, evaluated lazily
+    methods: dict                    # name -> libcst.FunctionDef
+
+    def mro(self):
+        out = [self]
+        for base in self.bases:
+            if isinstance(base, ClassValue):
+                out.extend(c for c in base.mro() if c not in out)
+        return out
+
+    def lookup(self, name):
+        for cls in self.mro():
+            if name in cls.methods:
+                return cls.methods[name], cls
+            if name in cls.attrs:
+                return cls.attrs[name], cls
+        return None, None
+
+    def external_bases(self):
+        out = []
+        for cls in self.mro():
+            out.extend(b for b in cls.bases if isinstance(b, External))
+        return out
+
+
+@dataclass(eq=False)
+class External:
+    """A name from outside the file, canonicalised: ``torch.nn.Conv2d``, ``torch.nn.functional``."""
+
+    name: str
+
+    def attr(self, name):
+        return External(f"{self.name}.{name}")
+
+
+@dataclass(eq=False)
+class Function:
+    node: Any                        # libcst.FunctionDef
+    owner: Optional[ClassValue] = None
+    bound: Any = None                # the instance for a bound method
+    closure: Optional[dict] = None   # enclosing locals for nested functions
+
+
+@dataclass(eq=False)
+class TensorMethod:
+    tensor: Tensor
+    name: str
+
+
+@dataclass(eq=False)
+class Super:
+    instance: Any
+    after: ClassValue
+
+
+def is_module(value) -> bool:
+    return isinstance(value, (Layer, Instance))

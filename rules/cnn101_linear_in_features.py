@@ -1,0 +1,65 @@
+"""CNN101 linear-in-features: a Linear layer whose in_features is not the size of the last axis it receives."""
+
+from cnnlint.rulekit import Rule, show
+from cnnlint.shapes.common import as_dim
+from cnnlint.values import Tensor
+
+RULE = Rule(
+    code="CNN101",
+    name="linear-in-features",
+    severity="error",
+    summary="Linear in_features differs from the size of the last axis of its input",
+    why="nn.Linear multiplies the last axis by a (out_features, in_features) weight; any other size raises "
+        "'mat1 and mat2 shapes cannot be multiplied' at the first forward pass.",
+    fix="Set in_features to the size that arrives (cnnlint names it), or change the layers before it.",
+    fires=("""
+import torch, torch.nn as nn
+# cnnlint: input=(4, 1, 28, 28)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 5 * 5, 10)
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.conv(x)), 1))
+""",),
+    silent=("""
+import torch, torch.nn as nn
+# cnnlint: input=(4, 1, 28, 28)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 16, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 12 * 12, 10)
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.conv(x)), 1))
+""",),
+)
+
+
+def check(ctx):
+    for nid, data, layer, x in ctx.layer_calls(("Linear", "Bilinear")):
+        if not isinstance(x, Tensor) or not x.shape:
+            continue
+        param = "in1_features" if layer.type_name == "Bilinear" else "in_features"
+        expected = as_dim(layer.arg(param))
+        last = x.shape[-1]
+        if not ctx.differs(last, expected):
+            continue
+        message = (f"{ctx.layer_label(layer)} expects {show(expected)} input features ({param}), "
+                   f"but the tensor it receives is {ctx_shape(x)}: its last axis is {show(last)}")
+        other = [i for i, d in enumerate(x.shape[:-1]) if i > 0 and not ctx.differs(d, expected)
+                 and isinstance(d, int)]
+        if other:
+            message += f"; {show(expected)} is the size of axis {other[0]}, not of the last axis (permute or flatten first?)"
+        else:
+            message += f"; set {param}={show(last)}"
+        ctx.report("CNN101", ctx.where_built(layer, data), message,
+                   ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")])
+
+
+def ctx_shape(x):
+    from cnnlint.rulekit import shape_text
+    return shape_text(x)

@@ -1,0 +1,77 @@
+"""CNN102 conv-in-channels: a convolution whose in_channels is not the channel count it receives."""
+
+from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.shapes.common import as_dim
+from cnnlint.values import Tensor
+
+from ._helpers import origin
+
+CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
+
+RULE = Rule(
+    code="CNN102",
+    name="conv-in-channels",
+    severity="error",
+    summary="Conv in_channels differs from the channel axis of its input (incl. Conv1d fed (N, L, E))",
+    why="A convolution's weight is (out_channels, in_channels/groups, *kernel); torch raises 'expected input "
+        "to have C channels' when axis 1 of the input has another size. Conv1d reads (N, C, L): an embedding "
+        "output (N, L, E) must be transposed first.",
+    fix="Set in_channels to the channel count that arrives, or transpose (N, L, E) to (N, E, L) with "
+        "x.transpose(1, 2) before a Conv1d.",
+    fires=("""
+import torch.nn as nn
+# cnnlint: input=(8, 20) dtype=long
+class TextCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(1000, 64)
+        self.conv = nn.Conv1d(64, 32, 3)
+    def forward(self, x):
+        return self.conv(self.emb(x))
+""",),
+    silent=("""
+import torch.nn as nn
+# cnnlint: input=(8, 20) dtype=long
+class TextCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(1000, 64)
+        self.conv = nn.Conv1d(64, 32, 3)
+    def forward(self, x):
+        return self.conv(self.emb(x).transpose(1, 2))
+""",),
+)
+
+
+def channel_axis(layer, x):
+    n = int(layer.type_name[-2])
+    if x.rank == n + 2:
+        return 1
+    if x.rank == n + 1:
+        return 0
+    return None
+
+
+def check(ctx):
+    for nid, data, layer, x in ctx.layer_calls(CONVS):
+        if not isinstance(x, Tensor) or x.shape is None:
+            continue
+        axis = channel_axis(layer, x)
+        if axis is None:
+            continue
+        expected = as_dim(layer.arg("in_channels"))
+        got = x.shape[axis]
+        if not ctx.differs(got, expected):
+            continue
+        label = ctx.layer_label(layer)
+        message = (f"{label} expects {show(expected)} input channels, but the tensor it receives is "
+                   f"{shape_text(x)}: axis {axis} has {show(got)}")
+        src = origin(ctx, x)
+        if layer.type_name == "Conv1d" and src is not None and src["op"] == "torch.nn.Embedding" and \
+                x.rank == 3 and not ctx.differs(x.shape[2], expected):
+            message += (f"; this is an embedding output (N, L, E) and Conv1d reads (N, C, L): "
+                        f"transpose it with x.transpose(1, 2) before {label}")
+        else:
+            message += f"; set in_channels={show(got)}"
+        ctx.report("CNN102", ctx.where_built(layer, data), message,
+                   ctx.chain(x) + [(data["cst"], f"{label} is called here")])

@@ -1,0 +1,84 @@
+"""CNN103 norm-num-features: a normalisation layer sized for another number of features."""
+
+from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.shapes.common import as_dim
+from cnnlint.values import Tensor
+
+RULE = Rule(
+    code="CNN103",
+    name="norm-num-features",
+    severity="error",
+    summary="BatchNorm/InstanceNorm num_features, GroupNorm num_channels or LayerNorm normalized_shape "
+            "differs from the input",
+    why="Norm layers keep one weight per feature: BatchNorm/GroupNorm along axis 1, LayerNorm over the last "
+        "axes. torch raises 'running_mean should contain C elements' or 'Given normalized_shape=...' otherwise.",
+    fix="Size the norm layer for the features that arrive (usually the out_channels of the layer before it).",
+    fires=("""
+import torch.nn as nn
+# cnnlint: input=(2, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 32, 3)
+        self.bn = nn.BatchNorm2d(64)
+    def forward(self, x):
+        return self.bn(self.conv(x))
+""",),
+    silent=("""
+import torch.nn as nn
+# cnnlint: input=(2, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 32, 3)
+        self.bn = nn.BatchNorm2d(32)
+        self.ln = nn.LayerNorm([32, 30, 30])
+    def forward(self, x):
+        return self.ln(self.bn(self.conv(x)))
+""",),
+)
+
+AXIS1 = ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm")
+INSTANCE = ("InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")
+
+
+def check(ctx):
+    for nid, data, layer, x in ctx.layer_calls(AXIS1 + INSTANCE + ("GroupNorm", "LayerNorm", "RMSNorm")):
+        if not isinstance(x, Tensor) or not x.shape:
+            continue
+        kind = layer.type_name
+        label = ctx.layer_label(layer)
+        if kind == "LayerNorm" or kind == "RMSNorm":
+            shape = layer.arg("normalized_shape")
+            dims = list(shape) if isinstance(shape, (list, tuple)) else [shape]
+            dims = [as_dim(d) for d in dims]
+            if None in dims or len(dims) > len(x.shape):
+                continue
+            tail = x.shape[-len(dims):]
+            if any(ctx.differs(a, b) for a, b in zip(tail, dims)):
+                ctx.report("CNN103", ctx.where_built(layer, data),
+                           f"{label} normalizes over the last axes of size {tuple(show(d) for d in dims)}, but the "
+                           f"tensor it receives is {shape_text(x)}; its last axes are "
+                           f"{tuple(show(d) for d in tail)}",
+                           ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+            continue
+        if kind in INSTANCE:
+            if layer.arg("affine") is not True:
+                continue   # torch only warns when an affine-free InstanceNorm gets another size
+            n = int(kind[-2])
+            axis = 1 if x.rank == n + 2 else 0 if x.rank == n + 1 else None
+            param = "num_features"
+        elif kind == "GroupNorm":
+            axis, param = (1 if x.rank >= 2 else None), "num_channels"
+        else:
+            axis = 1 if x.rank and x.rank >= 2 else None
+            param = "num_features"
+        if axis is None:
+            continue
+        expected = as_dim(layer.arg(param))
+        got = x.shape[axis]
+        if ctx.differs(got, expected):
+            ctx.report("CNN103", ctx.where_built(layer, data),
+                       f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
+                       f"{shape_text(x)}: axis {axis} has {show(got)}; set {param}={show(got)}",
+                       ctx.chain(x) + [(data["cst"], f"{label} is called here")])

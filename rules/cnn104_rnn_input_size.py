@@ -1,0 +1,56 @@
+"""CNN104 rnn-input-size: an RNN/LSTM/GRU whose input_size is not the feature size it receives."""
+
+from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.shapes.common import as_dim
+from cnnlint.values import Tensor
+
+RULE = Rule(
+    code="CNN104",
+    name="rnn-input-size",
+    severity="error",
+    summary="RNN/LSTM/GRU (or cell) input_size differs from the last axis of its input",
+    why="Recurrent layers read features from the last axis; torch raises 'input.size(-1) must be equal to "
+        "input_size' otherwise.",
+    fix="Set input_size to the feature size that arrives (often the embedding dimension).",
+    fires=("""
+import torch.nn as nn
+# cnnlint: input=(4, 12) dtype=long
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(500, 100)
+        self.lstm = nn.LSTM(128, 64, batch_first=True)
+    def forward(self, x):
+        out, _ = self.lstm(self.emb(x))
+        return out
+""",),
+    silent=("""
+import torch.nn as nn
+# cnnlint: input=(4, 12) dtype=long
+class Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(500, 100)
+        self.lstm = nn.LSTM(100, 64, batch_first=True)
+    def forward(self, x):
+        out, _ = self.lstm(self.emb(x))
+        return out
+""",),
+)
+
+
+def check(ctx):
+    for nid, data, layer, x in ctx.layer_calls(("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")):
+        if not isinstance(x, Tensor) or not x.shape:
+            continue
+        cell = layer.type_name.endswith("Cell")
+        if x.rank not in ((1, 2) if cell else (2, 3)):
+            continue
+        expected = as_dim(layer.arg("input_size"))
+        got = x.shape[-1]
+        if ctx.differs(got, expected):
+            label = ctx.layer_label(layer)
+            ctx.report("CNN104", ctx.where_built(layer, data),
+                       f"{label} expects input_size={show(expected)}, but the tensor it receives is {shape_text(x)}: "
+                       f"its last axis is {show(got)}; set input_size={show(got)}",
+                       ctx.chain(x) + [(data["cst"], f"{label} is called here")])

@@ -1,0 +1,72 @@
+"""CNN108 reshape-numel: view/reshape to a shape with another number of elements."""
+
+from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.shapes import dims as D
+from cnnlint.shapes.common import as_dim
+from cnnlint.values import Tensor
+
+RULE = Rule(
+    code="CNN108",
+    name="reshape-numel",
+    severity="error",
+    summary="view/reshape whose element count cannot match the input's",
+    why="view and reshape only rearrange elements; torch raises \"shape '[...]' is invalid for input of size "
+        "...\" when the target holds another number of elements, or when -1 cannot be inferred exactly.",
+    fix="Compute the target from the input (x.view(x.size(0), -1)) or fix the constant.",
+    fires=("""
+import torch.nn as nn
+# cnnlint: input=(4, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+    def forward(self, x):
+        return self.conv(x).view(4, 8 * 16 * 16)
+""",),
+    silent=("""
+import torch.nn as nn
+# cnnlint: input=(4, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+    def forward(self, x):
+        return self.conv(x).view(x.size(0), -1)
+""",),
+)
+
+VIEWS = {"Tensor.view", "torch.reshape"}
+
+
+def target_of(data):
+    args = data["args"]
+    target = args.get("shape")
+    return list(target) if isinstance(target, (list, tuple)) else None
+
+
+def check(ctx):
+    for nid, data in ctx.nodes(VIEWS):
+        x = data["args"].get("input")
+        target = target_of(data)
+        if not isinstance(x, Tensor) or x.shape is None or target is None:
+            continue
+        dims = [as_dim(t) for t in target]
+        if None in dims or dims.count(-1) > 1:
+            continue
+        numel = D.product(x.shape)
+        if numel is None:
+            continue
+        if -1 in dims:
+            known = D.product(d for d in dims if d != -1)
+            if isinstance(numel, int) and isinstance(known, int) and known > 0 and numel % known:
+                ctx.report("CNN108", data["cst"],
+                           f"cannot view {shape_text(x)} ({numel} elements) as "
+                           f"({', '.join(show(d) for d in dims)}): {numel} is not a multiple of {known}",
+                           ctx.chain(x))
+            continue
+        target_numel = D.product(dims)
+        if ctx.differs(numel, target_numel):
+            ctx.report("CNN108", data["cst"],
+                       f"cannot view {shape_text(x)} ({show(numel)} elements) as "
+                       f"({', '.join(show(d) for d in dims)}) ({show(target_numel)} elements)",
+                       ctx.chain(x))

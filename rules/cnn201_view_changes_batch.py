@@ -1,0 +1,72 @@
+"""CNN201 view-changes-batch: view/reshape(-1, k) that silently folds features into the batch axis."""
+
+from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.shapes import dims as D
+from cnnlint.shapes.common import as_dim
+from cnnlint.values import Tensor
+
+from .cnn108_reshape_numel import VIEWS, target_of
+
+RULE = Rule(
+    code="CNN201",
+    name="view-changes-batch",
+    severity="warning",
+    summary="view/reshape(-1, k) where k is not the number of features per sample, so the batch size changes",
+    why="With -1 first, torch infers the batch from the element count. When k is not the product of the "
+        "per-sample axes, a batch of 4 silently becomes a batch of 16 (or the view fails for other batch "
+        "sizes); the loss then compares the wrong samples.",
+    fix="Flatten per sample: x.view(x.size(0), -1) or torch.flatten(x, 1), and size the next layer to match.",
+    fires=("""
+import torch.nn as nn
+# cnnlint: input=(4, 3, 64, 64)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 5 * 5, 10)
+    def forward(self, x):
+        x = self.pool(self.conv(x))
+        return self.fc(x.view(-1, 16 * 5 * 5))
+""",),
+    silent=("""
+import torch.nn as nn
+# cnnlint: input=(4, 3, 32, 32)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 5)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 14 * 14, 10)
+    def forward(self, x):
+        x = self.pool(self.conv(x))
+        boxes = x.permute(0, 2, 3, 1).reshape(-1, 16)
+        return self.fc(x.view(-1, 16 * 14 * 14))
+""",),
+)
+
+
+def check(ctx):
+    for nid, data in ctx.nodes(VIEWS):
+        x = data["args"].get("input")
+        target = target_of(data)
+        if not isinstance(x, Tensor) or not x.shape or len(x.shape) < 2 or target is None or len(target) < 2:
+            continue
+        dims = [as_dim(t) for t in target]
+        if dims[0] != -1 or None in dims or -1 in dims[1:]:
+            continue
+        per_sample = D.product(dims[1:])
+        # a k that is the product of trailing axes merges leading axes into the batch on purpose
+        suffixes = [D.product(x.shape[i:]) for i in range(1, len(x.shape))]
+        if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
+            continue
+        numel = D.product(x.shape)
+        if isinstance(numel, int) and isinstance(per_sample, int) and numel % per_sample:
+            continue   # torch raises here: CNN108 reports it
+        batch = D.exact_div(numel, per_sample) if numel is not None else None
+        ctx.report("CNN201", data["cst"],
+                   f"view(-1, {', '.join(show(d) for d in dims[1:])}) on {shape_text(x)}: each sample has "
+                   f"{show(suffixes[0])} elements, not {show(per_sample)}, so the batch axis becomes "
+                   f"{show(batch) if batch is not None else 'another size'} instead of {show(x.shape[0])}; "
+                   f"use x.view(x.size(0), -1) and size the next layer to {show(suffixes[0])}",
+                   ctx.chain(x))

@@ -1,0 +1,44 @@
+"""CNN204 softmax-without-dim: softmax / log_softmax / nn.Softmax with the axis left implicit."""
+
+from cnnlint.rulekit import Rule, shape_text
+
+RULE = Rule(
+    code="CNN204",
+    name="softmax-without-dim",
+    severity="warning",
+    summary="softmax, log_softmax, softmin or nn.Softmax without dim",
+    why="Without dim torch guesses the axis (0 for 0-, 1- and 3-D inputs, else 1) and warns 'Implicit dimension "
+        "choice for softmax has been deprecated'. On an unbatched or 3-D input the guess normalises across the "
+        "batch or the sequence instead of the classes.",
+    fix="Name the axis: F.softmax(x, dim=-1) / nn.Softmax(dim=1).",
+    fires=("""
+import torch.nn.functional as F
+import torch
+probs = F.softmax(torch.randn(4, 10))
+""",),
+    silent=("""
+import torch.nn.functional as F
+import torch
+probs = F.softmax(torch.randn(4, 10), dim=1)
+""",),
+)
+
+FUNCS = {"torch.softmax", "torch.nn.functional.softmax", "torch.nn.functional.log_softmax",
+         "torch.nn.functional.softmin", "torch.log_softmax"}
+LAYERS = ("Softmax", "LogSoftmax", "Softmin")
+
+
+def check(ctx):
+    for nid, data in ctx.nodes(FUNCS):
+        if data["args"].get("dim", None) is None and "dim" in data["args"]:
+            x = data["args"].get("input")
+            name = data["op"].replace("torch.nn.functional.", "F.")
+            ctx.report("CNN204", data["cst"],
+                       f"{name} without dim on {shape_text(x)}: torch picks the axis implicitly (and warns); "
+                       f"pass dim= explicitly", ctx.chain(x, 3))
+    for layer in ctx.layers:
+        if layer.type_name in LAYERS and layer.call is not None and layer.args.get("dim") is None \
+                and not layer.args.get("__unknown__"):
+            ctx.report("CNN204", layer.call,
+                       f"nn.{layer.type_name}() without dim: torch picks the axis implicitly at each call (and "
+                       f"warns); pass dim= explicitly (dim=1 for (N, C) logits)")

@@ -1,0 +1,59 @@
+"""CNN205 softmax-into-cross-entropy: probabilities fed to a loss that applies log_softmax itself."""
+
+from cnnlint.rulekit import Rule, describe_op
+from cnnlint.values import Tensor
+
+from ._helpers import origin
+
+RULE = Rule(
+    code="CNN205",
+    name="softmax-into-cross-entropy",
+    severity="warning",
+    summary="A Softmax output fed to CrossEntropyLoss / F.cross_entropy",
+    why="CrossEntropyLoss applies log_softmax to its input itself: it expects raw logits. Fed probabilities, it "
+        "computes log_softmax(softmax(x)), whose gradients are squashed; training stalls or converges badly.",
+    fix="Return logits from the model (drop the final Softmax) and apply softmax only for prediction.",
+    fires=("""
+import torch, torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(20, 5)
+        self.softmax = nn.Softmax(dim=1)
+    def forward(self, x):
+        return self.softmax(self.fc(x))
+model = Net()
+criterion = nn.CrossEntropyLoss()
+loss = criterion(model(torch.randn(8, 20)), torch.randint(0, 5, (8,)))
+""",),
+    silent=("""
+import torch, torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(20, 5)
+    def forward(self, x):
+        return self.fc(x)
+model = Net()
+criterion = nn.CrossEntropyLoss()
+loss = criterion(model(torch.randn(8, 20)), torch.randint(0, 5, (8,)))
+""",),
+)
+
+SOFTMAX = {"torch.nn.Softmax", "torch.softmax", "torch.nn.functional.softmax"}
+THROUGH = {"Tensor.view", "torch.reshape", "Tensor.squeeze", "Tensor.contiguous", "torch.flatten", "Tensor.float"}
+
+
+def check(ctx):
+    for nid, data in ctx.nodes({"torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy"}):
+        args = data["args"]
+        x = next(iter(args.values()), None) if args else None
+        if not isinstance(x, Tensor):
+            continue
+        src = origin(ctx, x, through=THROUGH)
+        if src is None or src["op"] not in SOFTMAX:
+            continue
+        ctx.report("CNN205", data["cst"],
+                   f"the input of cross-entropy comes from {describe_op(src)}: CrossEntropyLoss applies "
+                   f"log_softmax itself and expects raw logits; drop the softmax",
+                   [(src["cst"], "softmax applied here")] if src["cst"] is not None else [])
