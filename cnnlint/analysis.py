@@ -15,10 +15,13 @@ import libcst as cst
 from . import values as V
 from .extract.evaluator import BudgetExceeded, Frame
 from .extract.imports import resolve_imports, uses_framework
-from .graph import Run
+from .graph import STEP_BUDGET, Run
 from .inputs import comment_inputs, dataset_hint, first_layer, guess_input
 from .shapes import dims as D
 from .values import UNKNOWN, Tensor
+
+
+FILE_STEP_BUDGET = 3_000_000
 
 
 @dataclass
@@ -29,6 +32,7 @@ class FileContext:
     imports: dict
     globals: dict = field(default_factory=dict)
     global_frame: Frame = None
+    steps_left: int = FILE_STEP_BUDGET     # shared by all runs of the file: a huge file stays bounded
 
 
 @dataclass
@@ -66,11 +70,12 @@ def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
     ctx = FileContext(module, source, path, imports)
     ctx.global_frame = Frame(ctx.globals, in_module=True)
 
-    script = Run(ctx)
+    script = _new_run(ctx)
     try:
         script.interp.exec_body(module.body, ctx.global_frame)
     except (BudgetExceeded, RecursionError):
         pass
+    _spend(ctx, script)
     runs = [script]
     comments = comment_inputs(source)
     hint = dataset_hint(source)
@@ -88,14 +93,48 @@ def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
         elif isinstance(value, V.Layer) and value.kind == "torch.nn.Sequential" and name not in already_run:
             spec = comments.get(name)
             runs.append(_run_model(ctx, lambda run, seq=value: seq, name, spec, hint))
+        elif isinstance(value, V.Function) and value.owner is None and _callable_bare(value.node):
+            # a `def main():` or a builder such as `def resnet18(**kwargs)`: what it builds and calls is checked
+            runs.append(_run_function(ctx, value))
 
     model_runs = [m for r in runs for m in r.model_runs]
     model_runs.sort(key=lambda m: m.source != "comment")
     return FileAnalysis(runs, model_runs)
 
 
+def _new_run(ctx):
+    return Run(ctx, budget=max(0, min(STEP_BUDGET, ctx.steps_left)))
+
+
+def _spend(ctx, run):
+    ctx.steps_left -= max(0, run.budget - max(run.steps, 0))
+
+
+def _callable_bare(fdef) -> bool:
+    params = fdef.params
+    return all(p.default is not None for p in list(params.posonly_params) + list(params.params) +
+               list(params.kwonly_params))
+
+
+def _run_function(ctx, func):
+    run = _new_run(ctx)
+    try:
+        run.interp.call_function(func, [], {}, None)
+    except (BudgetExceeded, RecursionError):
+        pass
+    _spend(ctx, run)
+    return run
+
+
 def _run_model(ctx, build, name, spec, hint):
-    run = Run(ctx)
+    run = _new_run(ctx)
+    try:
+        return _run_model_in(run, build, name, spec, hint)
+    finally:
+        _spend(ctx, run)
+
+
+def _run_model_in(run, build, name, spec, hint):
     try:
         model = build(run)
         if not V.is_module(model):

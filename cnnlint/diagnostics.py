@@ -14,6 +14,7 @@ class Finding:
     node: Any                                     # CST node of the primary location
     message: str
     related: list = field(default_factory=list)   # [(CST node or None, message)]
+    gid: Any = None                               # the graph node judged, when there is one
 
 
 @dataclass

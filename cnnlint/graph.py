@@ -54,6 +54,20 @@ def _tensors_in(value, depth=0):
             yield from _tensors_in(v, depth + 1)
 
 
+_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool")
+
+
+def _sanitize(value, spatial):
+    if isinstance(value, Tensor) and value.shape is not None:
+        bad = [d for d in value.shape if isinstance(d, int) and (d < 0 or (spatial and d == 0))]
+        if bad:
+            return Tensor(tuple(None if d in bad else d for d in value.shape), dtype=value.dtype)
+        return value
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(_sanitize(v, spatial) for v in value)
+    return value
+
+
 def assign_paths(root):
     """Names as torch's named_modules() gives them: registration order, first name wins for shared modules."""
     seen = set()
@@ -80,6 +94,7 @@ class Run:
         self.solver = Solver()
         self.layers: list = []
         self.steps = budget
+        self.budget = budget
         self.model_runs: list = []
         self.current: Optional[ModelRun] = None
         self.interp = Interpreter(file_ctx, self)
@@ -90,12 +105,15 @@ class Run:
             raise BudgetExceeded()
 
     # -- recording ----------------------------------------------------------------------------------------------
-    def record(self, op, bound, output, cst_node, layer=None):
+    def record(self, op, bound, output, cst_node, layer=None, direct=True):
+        """Add an op to the graph. The node keeps the raw output (a rule may judge it); what flows on has
+        impossible sizes made unknown, so one collapse is reported once, not again by every layer after it."""
         nid = self.graph.number_of_nodes()
-        self.graph.add_node(nid, op=op, args=bound, output=output, cst=cst_node, layer=layer)
+        self.graph.add_node(nid, op=op, args=bound, output=output, cst=cst_node, layer=layer, direct=direct)
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
             if t.node is not None and t.node != nid:
                 self.graph.add_edge(t.node, nid)
+        output = _sanitize(output, spatial=op.rsplit(".", 1)[-1].lower().startswith(_SPATIAL))
         for t in _tensors_in(output):
             if t.node is None:
                 t.node = nid
@@ -114,7 +132,7 @@ class Run:
         if top:
             self.current = self.start_model(module, args, name, source)
         try:
-            return self._call_module(interp, module, args, kwargs, node, skip_user_forward)
+            return self._call_module(interp, module, args, kwargs, node, skip_user_forward, True)
         except BudgetExceeded:
             if top:
                 self.current.complete = False
@@ -123,7 +141,7 @@ class Run:
             if top:
                 self.current = None
 
-    def _call_module(self, interp, module, args, kwargs, node, skip_user_forward):
+    def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
         if isinstance(module, V.Instance):
             forward, owner = module.cls.lookup("forward")
             if forward is not None and not skip_user_forward and hasattr(forward, "body"):
@@ -135,7 +153,7 @@ class Run:
         if module.args.get("__opaque__") or module.args.get("__unknown__"):
             output = Tensor(None)
             if module.kind not in CONTAINERS:
-                self._record_layer_call(module, args, kwargs, output, node)
+                self._record_layer_call(module, args, kwargs, output, node, direct)
             return output
         if module.kind == "torch.nn.Sequential":
             return self._run_sequential(interp, list(module.children.values()), args, kwargs, node)
@@ -146,7 +164,7 @@ class Run:
             output = spec.transfer(module, *args, **kwargs)
         except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
             output = Tensor(None)
-        return self._record_layer_call(module, args, kwargs, output, node)
+        return self._record_layer_call(module, args, kwargs, output, node, direct)
 
     def _run_sequential(self, interp, children, args, kwargs, node):
         if len(args) != 1 or kwargs:
@@ -155,17 +173,17 @@ class Run:
         for child in children:
             if not V.is_module(child):
                 return Tensor(None)
-            x = self._call_module(interp, child, [x], {}, node, False)
+            x = self._call_module(interp, child, [x], {}, node, False, False)
         return x
 
-    def _record_layer_call(self, layer, args, kwargs, output, node):
+    def _record_layer_call(self, layer, args, kwargs, output, node, direct):
         spec = LAYERS.get(layer.kind)
         names = spec.forward_params if spec is not None else ()
         bound = {}
         for i, a in enumerate(args):
             bound[names[i] if i < len(names) else f"arg{i}"] = a
         bound.update(kwargs)
-        self.record(layer.kind, bound, output, node, layer=layer)
+        output = self.record(layer.kind, bound, output, node, layer=layer, direct=direct)
         if self.current is not None:
             first = output[0] if isinstance(output, tuple) and output else output
             shape = first.shape if isinstance(first, Tensor) else None

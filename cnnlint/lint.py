@@ -51,11 +51,26 @@ def run_rules(analysis, selection):
         ctx = RuleContext(run)
         for rule in rules:
             rule.check(ctx)
-        for finding in ctx.findings:
+        for finding in drop_cascades(run, ctx.findings, rules):
             key = (finding.code, id(finding.node))
             if key not in seen:
                 seen.add(key)
                 out.append(finding)
+    return out
+
+
+def drop_cascades(run, findings, rules):
+    """torch stops at the first error in a dataflow: an error downstream of another error is its echo."""
+    import networkx as nx
+    severity = {r.code: r.severity for r in rules}
+    errors = {f.gid for f in findings if f.gid is not None and severity.get(f.code) == "error"}
+    if len(errors) < 2 and not any(f.gid is not None and severity.get(f.code) != "error" for f in findings):
+        return findings
+    out = []
+    for f in findings:
+        if f.gid is not None and f.gid in run.graph and errors & nx.ancestors(run.graph, f.gid):
+            continue
+        out.append(f)
     return out
 
 

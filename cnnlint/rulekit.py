@@ -29,16 +29,21 @@ class RuleContext:
         self.run = run
         self.solver = run.solver
         self.findings: list = []
+        self.current_gid = None     # the graph node a rule is looking at, set while it iterates nodes()
 
     # -- reading the graph ----------------------------------------------------------------------------------
     def nodes(self, ops: Iterable[str] = None, prefix: str = None):
         """Graph node data for ops, in the order they ran."""
         ops = set(ops) if ops is not None else None
-        for nid in sorted(self.run.graph.nodes):
-            data = self.run.graph.nodes[nid]
-            op = data["op"]
-            if (ops is not None and op in ops) or (prefix is not None and op.startswith(prefix)):
-                yield nid, data
+        try:
+            for nid in sorted(self.run.graph.nodes):
+                data = self.run.graph.nodes[nid]
+                op = data["op"]
+                if (ops is not None and op in ops) or (prefix is not None and op.startswith(prefix)):
+                    self.current_gid = nid
+                    yield nid, data
+        finally:
+            self.current_gid = None
 
     def layer_calls(self, type_names: Iterable[str]):
         """(graph node, layer, first input tensor) for calls of torch.nn layers with these class names."""
@@ -73,10 +78,19 @@ class RuleContext:
             out.append((node, f"{describe_op(data)} -> {shape_text(data['output'])}"))
         return out
 
-    def report(self, code, node, message, related=()):
+    def report(self, code, node, message, related=(), gid=None):
+        """A finding at CST `node`; `gid` is the graph node judged, used to drop cascades of an earlier error."""
         if node is None:
             return
-        self.findings.append(Finding(code, node, message, list(related)))
+        self.findings.append(Finding(code, node, message, list(related),
+                                     gid if gid is not None else self.current_gid))
+
+    def call_site(self, data):
+        """Where a forward-side fix goes: the call, or the constructor for a layer run inside a Sequential."""
+        layer = data.get("layer")
+        if data.get("direct", True) or layer is None or layer.call is None:
+            return data["cst"]
+        return layer.call
 
     # -- deciding -------------------------------------------------------------------------------------------
     def differs(self, a, b) -> bool:

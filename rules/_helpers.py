@@ -26,3 +26,28 @@ def origin(ctx, tensor, through=LAYOUT_KEEPING, limit=8):
 
 def arrives(tensor) -> str:
     return shape_text(tensor)
+
+
+CHANNEL_FIRST = {"Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "MaxPool1d",
+                 "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "BatchNorm2d", "BatchNorm3d"}
+
+
+def channel_first_source(ctx, tensor):
+    """The layer whose output this is when that output is a channels-first map (N, C, *spatial), else None."""
+    data = origin(ctx, tensor, through=LAYOUT_KEEPING - {"torch.nn.BatchNorm2d"})
+    layer = data.get("layer") if data is not None else None
+    return layer if layer is not None and layer.type_name in CHANNEL_FIRST else None
+
+
+def sequence_source(ctx, tensor):
+    """The layer whose output this is when it is a batch-first sequence (N, L, E): an Embedding or a
+    batch_first RNN; else None."""
+    data = origin(ctx, tensor)
+    layer = data.get("layer") if data is not None else None
+    if layer is None:
+        return None
+    if layer.type_name == "Embedding":
+        return layer
+    if layer.type_name in ("LSTM", "GRU", "RNN") and layer.arg("batch_first") is True:
+        return layer
+    return None

@@ -4,7 +4,7 @@ from cnnlint.rulekit import Rule, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
-from ._helpers import origin
+from ._helpers import sequence_source
 
 CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
 
@@ -66,10 +66,9 @@ def check(ctx):
         label = ctx.layer_label(layer)
         message = (f"{label} expects {show(expected)} input channels, but the tensor it receives is "
                    f"{shape_text(x)}: axis {axis} has {show(got)}")
-        src = origin(ctx, x)
-        if layer.type_name == "Conv1d" and src is not None and src["op"] == "torch.nn.Embedding" and \
-                x.rank == 3 and not ctx.differs(x.shape[2], expected):
-            message += (f"; this is an embedding output (N, L, E) and Conv1d reads (N, C, L): "
+        src = sequence_source(ctx, x)
+        if layer.type_name == "Conv1d" and src is not None and x.rank == 3 and not ctx.differs(x.shape[2], expected):
+            message += (f"; it is a (N, L, E) sequence from {ctx.layer_label(src)} and Conv1d reads (N, C, L): "
                         f"transpose it with x.transpose(1, 2) before {label}")
         else:
             message += f"; set in_channels={show(got)}"

@@ -35,7 +35,8 @@ class Enc(nn.Module):
 )
 
 WIDTH = {"MultiheadAttention": "embed_dim", "TransformerEncoderLayer": "d_model",
-         "TransformerDecoderLayer": "d_model", "Transformer": "d_model"}
+         "TransformerDecoderLayer": "d_model", "Transformer": "d_model",
+         "TransformerEncoder": "encoder_layer", "TransformerDecoder": "decoder_layer"}
 
 
 def check(ctx):
@@ -43,6 +44,11 @@ def check(ctx):
         if not isinstance(x, Tensor) or x.rank not in (2, 3):
             continue
         param = WIDTH[layer.type_name]
+        if param.endswith("_layer"):       # a stack: its width is its layer's d_model
+            inner = layer.arg(param)
+            if not hasattr(inner, "args"):
+                continue
+            layer, param = inner, "d_model"
         expected = as_dim(layer.arg(param))
         got = x.shape[-1]
         if ctx.differs(got, expected):

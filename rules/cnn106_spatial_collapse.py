@@ -1,6 +1,6 @@
 """CNN106 spatial-collapse: a conv or pooling layer whose output size drops to zero or below."""
 
-from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.rulekit import Rule, shape_text
 from cnnlint.values import Tensor
 
 RULE = Rule(
@@ -66,5 +66,5 @@ def check(ctx):
         label = ctx.layer_label(layer) if layer is not None else data["op"].replace("torch.nn.functional.", "F.")
         ctx.report("CNN106", ctx.where_built(layer, data),
                    f"{label} receives {shape_text(x)} and its output size would be "
-                   f"{tuple(show(d) for d in spatial)}: the window is larger than the (padded) input",
+                   f"{shape_text(Tensor(spatial))}: the window is larger than the (padded) input",
                    ctx.chain(x) + [(data["cst"], f"{label} is called here")])

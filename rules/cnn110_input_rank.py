@@ -68,6 +68,6 @@ def check(ctx):
             continue
         label = ctx.layer_label(layer)
         wanted = " or ".join(f"{r}-D" for r in ranks)
-        ctx.report("CNN110", ctx.where_built(layer, data),
+        ctx.report("CNN110", ctx.call_site(data),
                    f"{label} takes a {wanted} input, but the tensor it receives is {shape_text(x)} ({x.rank}-D)",
                    ctx.chain(x) + [(data["cst"], f"{label} is called here")])

@@ -4,13 +4,14 @@ from cnnlint.rulekit import Rule, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
-from ._helpers import origin
+from ._helpers import channel_first_source
 
 RULE = Rule(
     code="CNN202",
     name="linear-wrong-axis",
     severity="warning",
-    summary="Linear applied to a conv/pool feature map (N, C, H, W) without flattening: it mixes the width axis",
+    summary="Linear applied to a channels-first conv/pool output: its in_features matches the channel axis, or it "
+            "mixes the width axis of a (N, C, H, W) map",
     why="nn.Linear acts on the last axis only. On a (N, C, H, W) map it runs whenever W == in_features, mixing "
         "pixels of one row instead of the features of one sample; the output keeps the spatial axes.",
     fix="Flatten first (torch.flatten(x, 1) with in_features = C*H*W), or pool to (N, C) first.",
@@ -38,25 +39,29 @@ class Net(nn.Module):
 """,),
 )
 
-MAPS = ("Conv2d", "Conv3d", "MaxPool2d", "AvgPool2d", "MaxPool3d", "AvgPool3d", "ConvTranspose2d", "ConvTranspose3d")
-
-
 def check(ctx):
     for nid, data, layer, x in ctx.layer_calls(("Linear",)):
-        if not isinstance(x, Tensor) or x.shape is None or x.rank not in (4, 5):
+        if not isinstance(x, Tensor) or x.shape is None or x.rank < 3:
             continue
-        src = origin(ctx, x)
-        if src is None or src.get("layer") is None or src["layer"].type_name not in MAPS:
+        source = channel_first_source(ctx, x)
+        if source is None:
             continue
         expected = as_dim(layer.arg("in_features"))
-        if ctx.differs(x.shape[-1], expected):
-            continue   # it does not even run: CNN101
+        last = x.shape[-1]
+        if expected is None or ctx.differs(last, expected):
+            continue   # it does not run at all: CNN101
+        channels = x.shape[1]
         label = ctx.layer_label(layer)
-        extra = ""
-        if not ctx.differs(x.shape[1], expected) and isinstance(x.shape[1], int):
-            extra = f"; in_features also equals the channel count (axis 1): permute to channels-last first?"
-        ctx.report("CNN202", ctx.where_built(layer, data),
-                   f"{label} is applied to the feature map {shape_text(x)} from {ctx.layer_label(src['layer'])}: it "
-                   f"mixes the last (width) axis of size {show(x.shape[-1])}, not the features of each sample; "
-                   f"flatten first (in_features = C*H*W){extra}",
+        if isinstance(channels, int) and channels == expected and not isinstance(last, int):
+            # the size matches the channel axis; the last axis is a length we do not know
+            message = (f"{label} has in_features={show(expected)}, the channel count of the map {shape_text(x)} "
+                       f"from {ctx.layer_label(source)}, but Linear acts on the last axis (size {show(last)}); "
+                       f"pool or flatten first, or permute the channels to the end")
+        elif isinstance(last, int) and x.rank >= 4:
+            message = (f"{label} is applied to the feature map {shape_text(x)} from {ctx.layer_label(source)}: it "
+                       f"mixes the last (width) axis of size {show(last)}, not the features of each sample; "
+                       f"flatten first (in_features = C*H*W)")
+        else:
+            continue
+        ctx.report("CNN202", ctx.where_built(layer, data), message,
                    ctx.chain(x) + [(data["cst"], f"{label} is called here")])

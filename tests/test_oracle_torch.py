@@ -13,7 +13,8 @@ For every model marked with ``# cnnlint: input=...`` (see docs/contract.md):
   raising are compared, as a prefix of cnnlint's calls. Leaf modules: see
   ``recorded_modules``.
 * ``test_expectations_match_directory``: errors/ files carry CNN1xx expectations,
-  warnings/ files CNN2xx ones only, clean/ files none.
+  warnings/ files CNN2xx ones only, clean/ files none; ``test_error_expectations_are_exercised``:
+  every CNN1xx expectation is where some model of its file fails in torch.
 
 The torch side and the cnnlint side are separate tests so that the torch side can be
 checked without the engine.
@@ -298,7 +299,8 @@ def run_in_torch(spec: ModelSpec) -> TorchRun:
     result = TorchRun()
     torch.manual_seed(0)
     try:
-        with record_construction_sites(spec.path):
+        with record_construction_sites(spec.path), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             model = build_model(spec)
     except TORCH_ERRORS as exc:
         result.error = exc
@@ -396,6 +398,19 @@ def test_torch_behaviour(spec):
         assert run.rows, f"{spec.id}: no leaf module was called"
         missing = [name for name, _, shape in run.rows if shape is None]
         assert not missing, f"{spec.id}: leaf calls without a tensor output: {missing}"
+
+
+@pytest.mark.parametrize("path", fixture_files("errors"), ids=lambda p: f"errors/{p.stem}")
+def test_error_expectations_are_exercised(path):
+    """Every CNN1xx expectation in an errors/ file is where some model of that file fails."""
+    specs = [s for s in SPECS if s.path == path]
+    assert specs, "errors/ fixture without a model the oracle can run"
+    blamed: set[int] = set()
+    for spec in specs:
+        blamed |= run_in_torch(spec).blame_lines
+    expected_lines = {line for line, codes in parse_expectations(path).items() if codes & ERROR_CODES}
+    unexercised = sorted(expected_lines - blamed)
+    assert not unexercised, f"CNN1xx expectations on lines {unexercised} are not where any model fails"
 
 
 @pytest.mark.parametrize("spec", SPEC_PARAMS)

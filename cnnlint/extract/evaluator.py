@@ -371,6 +371,8 @@ class Interpreter:
         if isinstance(value, str):
             return list(value)
         if isinstance(value, V.Layer) and value.kind in CONTAINERS:
+            if value.args.get("__opaque__"):
+                return None
             if value.kind == "torch.nn.ModuleDict":
                 return list(value.children.keys())
             return list(value.children.values())
@@ -775,6 +777,8 @@ class Interpreter:
                 return UNKNOWN
             return UNKNOWN
         if isinstance(base, V.Layer) and base.kind in CONTAINERS:
+            if base.args.get("__opaque__"):
+                return UNKNOWN
             if isinstance(index, int) and not isinstance(index, bool):
                 children = list(base.children.values())
                 return children[index] if -len(children) <= index < len(children) else UNKNOWN
@@ -1152,6 +1156,13 @@ class Interpreter:
 
     def call_builtin_method(self, method, args, kwargs, frame):
         obj, name = method.obj, method.name
+        if isinstance(obj, V.Layer):
+            return self.call_container_method(obj, name, args, frame)
+        if isinstance(obj, V.Instance):
+            # nn.Module.register_buffer / add_module ...: an attribute by another name
+            if len(args) >= 2 and isinstance(args[0], str):
+                self.set_attr(obj, args[0], args[1], frame)
+            return None
         if isinstance(obj, PList):
             if name in ("append", "insert", "extend", "pop", "remove", "clear", "reverse", "sort"):
                 self.mutate(obj, frame)
@@ -1220,6 +1231,33 @@ class Interpreter:
                 return getattr(obj, name)(args[0])
             except (ValueError, TypeError):
                 return UNKNOWN
+        return UNKNOWN
+
+    def call_container_method(self, layer, name, args, frame):
+        """ModuleList.append, Sequential.add_module, ...; any other call may change it, so it becomes opaque."""
+        if frame.uncertain:
+            layer.args["__opaque__"] = True
+        children = layer.children
+        if name == "append" and len(args) == 1 and V.is_module(args[0]):
+            children[str(len(children))] = args[0]
+            return layer
+        if name == "extend" and len(args) == 1:
+            items = self.iterate(args[0])
+            if items is not None and all(V.is_module(m) for m in items):
+                for m in items:
+                    children[str(len(children))] = m
+                return layer
+        if name == "add_module" and len(args) == 2 and isinstance(args[0], str) and V.is_module(args[1]):
+            children[args[0]] = args[1]
+            return None
+        if name in ("parameters", "named_parameters", "modules", "named_modules", "children", "train", "eval",
+                    "to", "cuda", "cpu", "apply", "zero_grad", "state_dict", "requires_grad_", "keys", "values",
+                    "items", "named_children", "__len__", "float", "half"):
+            if name in ("keys", "values", "items") and layer.kind == "torch.nn.ModuleDict" and not layer.args.get(
+                    "__opaque__"):
+                return PList(getattr(children, name)())
+            return UNKNOWN
+        layer.args["__opaque__"] = True
         return UNKNOWN
 
     def call_math(self, name, args):
@@ -1424,6 +1462,8 @@ class Interpreter:
                 return func
             if member is not None:
                 return member
+            if name in ("register_buffer", "register_parameter", "add_module", "register_module"):
+                return BuiltinMethod(base, name)
             return UNKNOWN
         if isinstance(base, V.ClassValue):
             member, owner = base.lookup(name)
@@ -1468,7 +1508,7 @@ class Interpreter:
         if layer.kind in CONTAINERS:
             if name in layer.children:
                 return layer.children[name]
-            return UNKNOWN
+            return BuiltinMethod(layer, name)
         spec = LAYERS.get(layer.kind)
         if spec is not None and name in spec.params:
             return UNKNOWN
