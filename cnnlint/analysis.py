@@ -93,9 +93,12 @@ def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
         elif isinstance(value, V.Layer) and value.kind == "torch.nn.Sequential" and name not in already_run:
             spec = comments.get(name)
             runs.append(_run_model(ctx, lambda run, seq=value: seq, name, spec, hint))
-        elif isinstance(value, V.Function) and value.owner is None and _callable_bare(value.node):
-            # a `def main():` or a builder such as `def resnet18(**kwargs)`: what it builds and calls is checked
-            runs.append(_run_function(ctx, value))
+
+    for stmt in module.body:
+        # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
+        # is checked (its decorators are not: the body is what we read)
+        if isinstance(stmt, cst.FunctionDef) and _callable_bare(stmt):
+            runs.append(_run_function(ctx, V.Function(stmt), hint))
 
     model_runs = [m for r in runs for m in r.model_runs]
     model_runs.sort(key=lambda m: m.source != "comment")
@@ -116,10 +119,14 @@ def _callable_bare(fdef) -> bool:
                list(params.kwonly_params))
 
 
-def _run_function(ctx, func):
+def _run_function(ctx, func, hint):
+    """Run a function nobody passes arguments to; a model it returns (a builder such as resnet18()) is then
+    run on its guessed input, under the function's name."""
     run = _new_run(ctx)
     try:
-        run.interp.call_function(func, [], {}, None)
+        result = run.interp.call_function(func, [], {}, None)
+        if V.is_module(result):
+            _call_on_guess(run, result, func.node.name.value, hint)
     except (BudgetExceeded, RecursionError):
         pass
     _spend(ctx, run)
@@ -142,22 +149,25 @@ def _run_model_in(run, build, name, spec, hint):
         if spec is not None:
             shapes, dtype = spec
             args = [_concrete_shape(s, run.solver, dtype if i == 0 else None) for i, s in enumerate(shapes)]
-            source = "comment"
+            run.call_module(run.interp, model, args, {}, None, name=name, source="comment")
         else:
-            guessed = guess_input(first_layer(run.interp, model), run.solver, hint)
-            if guessed is None:
-                return run
-            shape, source = guessed
-            dtype = "long" if source == "guess-long" else "float"
-            source = source.replace("-long", "")
-            args = [Tensor(shape, dtype=dtype)]
-            for d in shape:
-                if isinstance(d, D.Expr):
-                    run.solver.require_positive(d)
-        run.call_module(run.interp, model, args, {}, None, name=name, source=source)
+            _call_on_guess(run, model, name, hint)
     except (BudgetExceeded, RecursionError):
         pass
     return run
+
+
+def _call_on_guess(run, model, name, hint):
+    guessed = guess_input(first_layer(run.interp, model), run.solver, hint)
+    if guessed is None:
+        return
+    shape, source = guessed
+    dtype = "long" if source == "guess-long" else "float"
+    for d in shape:
+        if isinstance(d, D.Expr):
+            run.solver.require_positive(d)
+    run.call_module(run.interp, model, [Tensor(shape, dtype=dtype)], {}, None, name=name,
+                    source=source.replace("-long", ""))
 
 
 __all__ = ["analyze_module", "FileAnalysis", "FileContext", "UNKNOWN"]

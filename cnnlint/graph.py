@@ -202,9 +202,10 @@ class Run:
         """The ops that led to a tensor, oldest first: [(graph node data), ...]."""
         out = []
         nid = value.node if isinstance(value, Tensor) else None
-        while nid is not None and len(out) < limit:
+        while nid is not None and len(out) < limit and nid in self.graph:
             data = self.graph.nodes[nid]
             out.append(data)
-            preds = list(self.graph.predecessors(nid))
-            nid = min(preds) if preds else None
+            # follow the first tensor argument: the main path, not the skip connection
+            first = next(_tensors_in(list(data["args"].values())), None) if isinstance(data["args"], dict) else None
+            nid = first.node if first is not None and first.node != nid else None
         return list(reversed(out))

@@ -69,14 +69,16 @@ class RuleContext:
         return f"`{name}` ({layer.type_name})" if name else layer.type_name
 
     def chain(self, value, limit=6):
-        """Related entries that tell where a tensor came from: [(CST node, 'conv2: Conv2d -> (4, 16, 5, 5)')]."""
+        """Related entries that tell where a tensor came from, oldest first: [(CST node, 'conv2: Conv2d -> (4, 16,
+        5, 5)')]. Ops that keep the shape of the op before them (activations, dropout) are left out."""
         out = []
-        for data in self.run.chain(value, limit):
-            node = data["cst"]
-            if node is None:
-                continue
-            out.append((node, f"{describe_op(data)} -> {shape_text(data['output'])}"))
-        return out
+        previous = None
+        for data in self.run.chain(value, 4 * limit):
+            shape = shape_text(data["output"])
+            if data["cst"] is not None and shape != previous:
+                out.append((data["cst"], f"{describe_op(data)} -> {shape}"))
+            previous = shape
+        return out[-limit:]
 
     def report(self, code, node, message, related=(), gid=None):
         """A finding at CST `node`; `gid` is the graph node judged, used to drop cascades of an earlier error."""
@@ -110,7 +112,7 @@ def describe_op(data) -> str:
         return f"{layer.path}: {layer.type_name}" if layer.path else layer.type_name
     op = data["op"]
     return {"operator.add": "+", "operator.sub": "-", "operator.mul": "*", "operator.truediv": "/",
-            "operator.matmul": "@"}.get(op, op.replace("torch.nn.functional.", "F.").replace("Tensor.", "."))
+            "operator.matmul": "@", "Tensor.__getitem__": "indexing"}.get(op, op.replace("torch.nn.functional.", "F.").replace("Tensor.", "."))
 
 
 def shape_text(value) -> str:

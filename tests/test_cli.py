@@ -1,0 +1,148 @@
+"""The command line as a user meets it: output, exit codes, bad input, and never running the linted code."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "torch"
+
+BUGGY = """import torch.nn as nn
+# cnnlint: input=(4, 1, 28, 28)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+        self.fc = nn.Linear(8 * 28 * 28, 10)
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+"""
+CLEAN = BUGGY.replace("8 * 28 * 28", "8 * 26 * 26")
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "cnnlint.cli", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def write(tmp_path, name, text, mode="w"):
+    p = tmp_path / name
+    if mode == "wb":
+        p.write_bytes(text)
+    else:
+        p.write_text(text)
+    return p
+
+
+def test_clean_file_exits_zero(tmp_path):
+    r = run(write(tmp_path, "ok.py", CLEAN))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "no findings" in r.stdout
+
+
+def test_finding_text_format_and_exit_one(tmp_path):
+    path = write(tmp_path, "bad.py", BUGGY)
+    r = run(path)
+    assert r.returncode == 1
+    first = r.stdout.splitlines()[0]
+    assert first.startswith(f"{path}:7:19: CNN101 ")
+    assert "expects 6272 input features" in first and "5408" in first
+    # the source line, then a caret under the span
+    lines = r.stdout.splitlines()
+    assert "self.fc = nn.Linear(8 * 28 * 28, 10)" in lines[1]
+    assert lines[2].strip().startswith("|") and "^" in lines[2]
+    assert "Found 1 error and 0 warnings in 1 file." in r.stdout
+
+
+def test_check_subcommand_is_the_same(tmp_path):
+    path = write(tmp_path, "bad.py", BUGGY)
+    assert run("check", path).stdout == run(path).stdout
+
+
+def test_json_output_fields(tmp_path):
+    r = run(write(tmp_path, "bad.py", BUGGY), "--output-format", "json")
+    data = json.loads(r.stdout)
+    assert len(data) == 1
+    d = data[0]
+    assert set(d) == {"path", "line", "column", "end_line", "end_column", "code", "rule", "severity", "message",
+                      "related"}
+    assert (d["line"], d["column"], d["code"], d["rule"], d["severity"]) == (7, 19, "CNN101", "linear-in-features",
+                                                                            "error")
+    assert d["end_line"] == 7 and d["end_column"] > d["column"]
+    assert d["related"] and all(set(r) == {"path", "line", "column", "message"} for r in d["related"])
+    assert any("conv" in r["message"] and "(4, 8, 26, 26)" in r["message"] for r in d["related"])
+
+
+def test_select_ignore_and_exit_zero(tmp_path):
+    path = write(tmp_path, "bad.py", BUGGY)
+    assert run(path, "--ignore", "CNN101").returncode == 0
+    assert run(path, "--select", "CNN2").returncode == 0
+    assert run(path, "--select", "CNN1").returncode == 1
+    assert run(path, "--exit-zero").returncode == 0
+    r = run(path, "--select", "XYZ9")
+    assert r.returncode == 2 and "unknown rule" in r.stderr
+
+
+def test_noqa(tmp_path):
+    assert run(write(tmp_path, "a.py", BUGGY.replace("10)\n", "10)  # noqa: CNN101\n", 1))).returncode == 0
+    assert run(write(tmp_path, "b.py", BUGGY.replace("10)\n", "10)  # noqa\n", 1))).returncode == 0
+    assert run(write(tmp_path, "c.py", BUGGY.replace("10)\n", "10)  # noqa: CNN204\n", 1))).returncode == 1
+
+
+def test_bad_inputs_are_reported_and_others_still_linted(tmp_path):
+    write(tmp_path, "bad.py", BUGGY)
+    write(tmp_path, "syntax.py", "import torch\ndef f(:\n")
+    write(tmp_path, "latin1.py", b"import torch\nx = '\xe9\xff'\n", mode="wb")
+    write(tmp_path, "empty.py", "")
+    r = run(tmp_path, tmp_path / "missing_dir", "--output-format", "concise")
+    assert r.returncode == 2
+    assert "Traceback" not in r.stdout + r.stderr
+    assert "missing_dir: no such file or directory" in r.stderr
+    out = r.stdout
+    assert "syntax.py:2:" in out and "CNN001" in out
+    assert "latin1.py:1:1: CNN003" in out
+    assert "bad.py:7:19: CNN101" in out      # the good file's finding is still there
+
+
+def test_directory_walk_skips_venvs_and_git(tmp_path):
+    write(tmp_path, "model.py", BUGGY)
+    for skipped in (".git", "build", "myenv"):
+        (tmp_path / skipped).mkdir()
+        write(tmp_path / skipped, "model.py", BUGGY)
+    (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
+    r = run(tmp_path, "--output-format", "json")
+    assert [Path(d["path"]).parent for d in json.loads(r.stdout)] == [tmp_path]
+
+
+def test_version_and_rule_docs():
+    r = run("--version")
+    assert r.returncode == 0 and "cnnlint" in r.stdout
+    r = run("rule", "CNN201")
+    assert r.returncode == 0 and "view-changes-batch" in r.stdout and "Fix:" in r.stdout and "Why:" in r.stdout
+    r = run("rule", "--all")
+    assert r.stdout.count("CNN") >= 16
+
+
+def test_never_executes_linted_code(tmp_path):
+    target = tmp_path / "creates_file.py"
+    shutil.copy(ROOT / "tests" / "data" / "creates_file.py", target)
+    r = run(target, "--output-format", "json")
+    assert r.returncode == 1, r.stdout + r.stderr   # Linear(10) fed 7 features: analysed, not run
+    assert json.loads(r.stdout)[0]["code"] == "CNN101"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["creates_file.py"]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_fixture_tree_is_the_same_with_any_jobs(jobs):
+    r = run(FIXTURES, "--output-format", "json", "--jobs", jobs)
+    assert r.returncode == 1
+    data = json.loads(r.stdout)
+    expected = sum(len(m.group(1).split(",")) for p in FIXTURES.rglob("*.py")
+                   for m in re.finditer(r"#\s*expect:\s*([A-Z0-9, ]+)", p.read_text()))
+    assert len(data) == expected
+    assert data == json.loads(run(FIXTURES, "--output-format", "json", "--jobs", "1").stdout)
