@@ -108,18 +108,30 @@ def first_layer(interp, module, depth=0):
         if "torch.nn.Sequential" in bases and module.modules:
             return first_layer(interp, next(iter(module.modules.values())), depth + 1)
         return None
-    params = list(forward.params.params)
-    if len(params) < 2:
+    return _first_layer_in(interp, module, forward, depth)
+
+
+def _first_layer_in(interp, module, method, depth):
+    """The first layer `method` applies to its first parameter, following `self.helper(x)` calls."""
+    params = list(method.params.params)
+    if len(params) < 2 or depth > 8:
         return None
     arg = params[1].name.value
-    for stmt in forward.body.body:
+    for stmt in method.body.body:
         call = _first_call_on(stmt, arg)
         if call is None:
             continue
+        if call is _Stop:
+            return None
         target = call.func
         if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
-            sub = module.modules.get(target.attr.value)
-            return first_layer(interp, sub, depth + 1) if sub is not None else None
+            name = target.attr.value
+            sub = module.modules.get(name)
+            if sub is not None:
+                return first_layer(interp, sub, depth + 1)
+            helper, _ = module.cls.lookup(name)
+            if isinstance(helper, cst.FunctionDef):
+                return _first_layer_in(interp, module, helper, depth + 1)
         return None
     return None
 

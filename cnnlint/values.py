@@ -46,8 +46,8 @@ class Layer:
 
     kind: str                        # canonical name: "torch.nn.Conv2d"
     args: dict                       # parameter name -> evaluated value (UNKNOWN when not evaluable)
-    call: Any = None                 # the constructor's CST node: where the user fixes it
-    children: dict = field(default_factory=dict)   # containers: name -> module
+    call: Any = field(default=None, repr=False)    # the constructor's CST node: where the user fixes it
+    children: dict = field(default_factory=dict, repr=False)   # containers: name -> module
     path: Optional[str] = None       # name as named_modules() gives it, set once the model is built
 
     @property
@@ -62,10 +62,10 @@ class Layer:
 class Instance:
     """An instance of a user class defined in the linted file (usually an nn.Module subclass)."""
 
-    cls: "ClassValue"
-    attrs: dict = field(default_factory=dict)
-    modules: dict = field(default_factory=dict)    # registered submodules, in registration order
-    call: Any = None
+    cls: "ClassValue" = field(repr=False)
+    attrs: dict = field(default_factory=dict, repr=False)
+    modules: dict = field(default_factory=dict, repr=False)    # registered submodules, in registration order
+    call: Any = field(default=None, repr=False)
     path: Optional[str] = None
 
     @property
@@ -76,10 +76,10 @@ class Instance:
 @dataclass(eq=False)
 class ClassValue:
     name: str
-    node: Any                        # libcst.ClassDef
-    bases: list                      # evaluated base values (ClassValue or External)
-    attrs: dict                      # class-level assignments, evaluated lazily
-    methods: dict                    # name -> libcst.FunctionDef
+    node: Any = field(repr=False)                 # libcst.ClassDef
+    bases: list = field(repr=False)               # evaluated base values (ClassValue or External)
+    attrs: dict = field(repr=False)               # class-level assignments
+    methods: dict = field(repr=False)             # name -> libcst.FunctionDef
 
     def mro(self):
         out = [self]
@@ -115,10 +115,10 @@ class External:
 
 @dataclass(eq=False)
 class Function:
-    node: Any                        # libcst.FunctionDef
+    node: Any = field(repr=False)                  # libcst.FunctionDef
     owner: Optional[ClassValue] = None
-    bound: Any = None                # the instance for a bound method
-    closure: Optional[dict] = None   # enclosing locals for nested functions
+    bound: Any = field(default=None, repr=False)   # the instance for a bound method
+    closure: Optional[dict] = field(default=None, repr=False)   # enclosing locals for nested functions
 
 
 @dataclass(eq=False)

@@ -42,12 +42,16 @@ class PList(list):
 
 
 class PDict(dict):
-    __slots__ = ("born", "poisoned")
+    """A dict built by the linted code. A key set under an undecidable condition is *maybe* there: its value is
+    unknown and asking whether it is there is undecidable too; anything less precise poisons the dict."""
+
+    __slots__ = ("born", "poisoned", "maybe")
 
     def __init__(self, items=(), born=0):
         super().__init__(items)
         self.born = born
         self.poisoned = False
+        self.maybe = set()
 
 
 class BuiltinMethod:
@@ -69,6 +73,9 @@ BUILTINS = {name: Builtin(name) for name in (
     "range len int float bool str list tuple dict set min max sum abs round enumerate zip reversed sorted isinstance "
     "getattr setattr hasattr super print any all divmod pow iter next map filter type id callable issubclass "
     "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
+
+
+UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
 
 
 class Frame:
@@ -363,7 +370,7 @@ class Interpreter:
         if isinstance(value, (PList, PDict)) and value.poisoned:
             return None
         if isinstance(value, dict):
-            return list(value.keys())
+            return None if getattr(value, "maybe", None) else list(value.keys())
         if isinstance(value, (list, tuple)):
             return list(value)
         if isinstance(value, range):
@@ -455,6 +462,10 @@ class Interpreter:
             if isinstance(obj, (PList, PDict)) and len(target.slice) == 1 and isinstance(
                     target.slice[0].slice, cst.Index):
                 key = self.eval(target.slice[0].slice.value, frame)
+                if isinstance(obj, PDict) and frame.uncertain > obj.born and isinstance(key, (str, int)):
+                    obj.maybe.add(key)
+                    obj[key] = UNKNOWN
+                    return
                 self.mutate(obj, frame)
                 try:
                     if key is UNKNOWN or isinstance(key, (Tensor, D.Expr)):
@@ -621,6 +632,8 @@ class Interpreter:
                 except TypeError:
                     return UNKNOWN
                 return r if isinstance(op, cst.In) else not r
+            if isinstance(right, PDict) and left in right.maybe:
+                return UNKNOWN
             if isinstance(right, V.Layer) and right.kind == "torch.nn.ModuleDict" and isinstance(left, str):
                 r = left in right.children
                 return r if isinstance(op, cst.In) else not r
@@ -904,22 +917,30 @@ class Interpreter:
     def eval_Call(self, node, frame):
         func = self.eval(node.func, frame)
         args, kwargs = [], {}
+        opaque_args = opaque_kwargs = False
         for arg in node.args:
             value = self.eval(arg.value, frame)
             if arg.star == "*":
                 items = self.iterate(value)
                 if items is None:
-                    return self.call_unknown_args(func, node)
-                args.extend(items)
+                    opaque_args = True
+                else:
+                    args.extend(items)
             elif arg.star == "**":
                 if isinstance(value, dict) and not getattr(value, "poisoned", False):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
                 else:
-                    return self.call_unknown_args(func, node)
+                    opaque_kwargs = True
             elif arg.keyword is not None:
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
+        if opaque_args or opaque_kwargs:
+            if isinstance(func, (V.Function, V.ClassValue)) and not opaque_args:
+                # f(a, **unknown): every parameter not given explicitly may be overridden: it is unknown
+                kwargs[UNKNOWN_REST] = True
+            else:
+                return self.call_unknown_args(func, node)
         return self.call(func, args, kwargs, node, frame)
 
     def call_unknown_args(self, func, node):
@@ -955,6 +976,7 @@ class Interpreter:
             return self.call_builtin(func.name, args, kwargs, node, frame)
         if isinstance(func, SuperMethod):
             return self.call_super_method(func.sup, func.name, args, kwargs, node)
+        self.escape(args, kwargs)
         return UNKNOWN
 
     def call_function(self, func, args, kwargs, node, self_obj=None):
@@ -964,6 +986,7 @@ class Interpreter:
         bound = func.bound if func.bound is not None else self_obj
         params = fdef.params
         local = {}
+        rest_unknown = kwargs.pop(UNKNOWN_REST, False)
         positional = list(params.posonly_params) + list(params.params)
         is_static = any(dotted(d.decorator) in ("staticmethod",) for d in fdef.decorators)
         if func.owner is not None and not is_static:
@@ -978,7 +1001,7 @@ class Interpreter:
                 local[name] = args.pop(0)
             elif name in kwargs:
                 local[name] = kwargs.pop(name)
-            elif param.default is not None:
+            elif param.default is not None and not rest_unknown:
                 local[name] = self.eval(param.default, self.file.global_frame)
             else:
                 local[name] = UNKNOWN
@@ -989,12 +1012,13 @@ class Interpreter:
             name = param.name.value
             if name in kwargs:
                 local[name] = kwargs.pop(name)
-            elif param.default is not None:
+            elif param.default is not None and not rest_unknown:
                 local[name] = self.eval(param.default, self.file.global_frame)
             else:
                 local[name] = UNKNOWN
         if params.star_kwarg is not None:
             local[params.star_kwarg.name.value] = PDict(kwargs)
+            local[params.star_kwarg.name.value].poisoned = rest_unknown
         self_value = local.get(positional[0].name.value) if positional and func.owner is not None else None
         f = Frame(local, self_value if isinstance(self_value, V.Instance) else None, func.closure, func)
         self.depth += 1
@@ -1114,14 +1138,26 @@ class Interpreter:
             return self.call_builtin("dict", args, kwargs, node, frame)
         if name.startswith("math."):
             return self.call_math(name[5:], args)
+        if name in ("typing.cast", "typing_extensions.cast"):
+            return args[1] if len(args) == 2 else UNKNOWN
         if name in ("functools.partial",):
             return UNKNOWN
         spec = FN.lookup(name)
         if spec is not None:
             return self.record_fn(name, args, kwargs, node, spec)
+        self.escape(args, kwargs)
         if name.startswith("torch.") and any(isinstance(a, Tensor) for a in args):
             return Tensor(None)
         return UNKNOWN
+
+    @staticmethod
+    def escape(args, kwargs):
+        """Lists and dicts handed to code we do not read may be changed by it."""
+        for value in list(args) + list(kwargs.values()):
+            if isinstance(value, (PList, PDict)):
+                value.poisoned = True
+            elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
+                value.args["__opaque__"] = True
 
     def build_layer(self, spec, args, kwargs, node):
         bound = dict(spec.defaults)
@@ -1195,6 +1231,11 @@ class Interpreter:
             return UNKNOWN
         if isinstance(obj, dict):
             if getattr(obj, "poisoned", False):
+                return UNKNOWN
+            if name in ("get", "pop", "setdefault", "update") and getattr(obj, "maybe", None) and (
+                    not args or not isinstance(args[0], (str, int)) or args[0] in obj.maybe or name == "update"):
+                if name != "get":
+                    obj.poisoned = True
                 return UNKNOWN
             if name == "get" and args and not isinstance(args[0], (Tensor, D.Expr)) and args[0] is not UNKNOWN:
                 try:
