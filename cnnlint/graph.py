@@ -113,7 +113,13 @@ class Run:
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
             if t.node is not None and t.node != nid:
                 self.graph.add_edge(t.node, nid)
-        output = _sanitize(output, spatial=op.rsplit(".", 1)[-1].lower().startswith(_SPATIAL))
+        spatial = op.rsplit(".", 1)[-1].lower().startswith(_SPATIAL)
+        if spatial:
+            first = output[0] if isinstance(output, tuple) and output else output
+            if isinstance(first, Tensor) and first.shape:
+                for d in first.shape[2:]:
+                    self.solver.require_positive(d)     # the input must be large enough for this op to run
+        output = _sanitize(output, spatial=spatial)
         for t in _tensors_in(output):
             if t.node is None:
                 t.node = nid

@@ -106,6 +106,13 @@ class RuleContext:
         return False
 
 
+def set_hint(param, got, expected) -> str:
+    """The fix to suggest: the size that arrives when it is known, else that no input size gives the expected one."""
+    if isinstance(got, int):
+        return f"set {param}={got}"
+    return f"no input size makes it {show(expected)}"
+
+
 def describe_op(data) -> str:
     layer = data.get("layer")
     if layer is not None:

@@ -1,6 +1,6 @@
 """CNN101 linear-in-features: a Linear layer whose in_features is not the size of the last axis it receives."""
 
-from cnnlint.rulekit import Rule, show
+from cnnlint.rulekit import Rule, set_hint, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
@@ -55,7 +55,7 @@ def check(ctx):
         if other:
             message += f"; {show(expected)} is the size of axis {other[0]}, not of the last axis (permute or flatten first?)"
         else:
-            message += f"; set {param}={show(last)}"
+            message += "; " + set_hint(param, last, expected)
         ctx.report("CNN101", ctx.where_built(layer, data), message,
                    ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")])
 

@@ -1,6 +1,6 @@
 """CNN102 conv-in-channels: a convolution whose in_channels is not the channel count it receives."""
 
-from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
@@ -71,6 +71,6 @@ def check(ctx):
             message += (f"; it is a (N, L, E) sequence from {ctx.layer_label(src)} and Conv1d reads (N, C, L): "
                         f"transpose it with x.transpose(1, 2) before {label}")
         else:
-            message += f"; set in_channels={show(got)}"
+            message += "; " + set_hint("in_channels", got, expected)
         ctx.report("CNN102", ctx.where_built(layer, data), message,
                    ctx.chain(x) + [(data["cst"], f"{label} is called here")])

@@ -1,6 +1,6 @@
 """CNN103 norm-num-features: a normalisation layer sized for another number of features."""
 
-from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
@@ -80,5 +80,5 @@ def check(ctx):
         if ctx.differs(got, expected):
             ctx.report("CNN103", ctx.where_built(layer, data),
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
-                       f"{shape_text(x)}: axis {axis} has {show(got)}; set {param}={show(got)}",
+                       f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")])

@@ -69,13 +69,29 @@ class Solver:
             return True
         return False if complete else None
 
+    def _smallest(self, name) -> int:
+        """The smallest value of a symbol for which every size that depends on it alone is >= 1."""
+        value = self.lower.get(name, 1)
+        own = [p for p in self.positive if D.symbols(p) == {name}]
+        while value <= MAX_SIZE and any((D.evaluate(p, {name: value}) or 0) < 1 for p in own):
+            value += 1
+        return value
+
     def _search(self, diff, found, limit) -> bool:
         """Depth-first search over the symbols of `diff`; True when it covered the whole space."""
         names = sorted(D.symbols(diff))
+        if len(names) > 3:
+            return False
+        # Shift every symbol to start at its smallest valid size: (H - 2)(W - 2) becomes (1 + H')(1 + W'),
+        # monotone again, so the bounded search below stays a proof.
+        shift = {n: self._smallest(n) - 1 for n in names}
+        shifted = D.substitute(diff, {n: D.add(D.sym(n), s) for n, s in shift.items() if s})
+        if isinstance(shifted, int):
+            return shifted == 0 and not found.append({n: s + 1 for n, s in shift.items()})
         # diff = lhs - target with lhs monotone: the usual shape of a size check
-        target = -diff.constant()
-        lhs = D.add(diff, target)
-        if not D.is_monotone(lhs) or len(names) > 3:
+        target = -shifted.constant()
+        lhs = D.add(shifted, target)
+        if not D.is_monotone(lhs):
             return self._search_nonmonotone(diff, names, found, limit)
         budget = [BUDGET]
 
@@ -84,18 +100,19 @@ class Solver:
                 return False
             if i == len(names):
                 budget[0] -= 1
-                if D.evaluate(lhs, env) == target and self._consistent(env):
-                    found.append(dict(env))
+                original = {n: v + shift[n] for n, v in env.items()}
+                if D.evaluate(lhs, env) == target and self._consistent(original):
+                    found.append(original)
                 return True
             name = names[i]
-            value = self.lower.get(name, 1)
+            value = 1
             complete = True
             while value <= MAX_SIZE:
                 env[name] = value
                 # the smallest lhs with this value: remaining symbols at their lower bounds
                 floor_env = dict(env)
                 for rest in names[i + 1:]:
-                    floor_env[rest] = self.lower.get(rest, 1)
+                    floor_env[rest] = 1
                 budget[0] -= 1
                 if D.evaluate(lhs, floor_env) > target:
                     break

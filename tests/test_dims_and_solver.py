@@ -1,0 +1,66 @@
+"""Symbolic dimensions and the size solver, checked against plain integer arithmetic."""
+
+from hypothesis import given, settings, strategies as st
+
+from cnnlint.shapes import dims as D
+from cnnlint.shapes.common import conv_out, pool_out
+from cnnlint.shapes.solve import Solver
+
+H, W, N = D.sym("H"), D.sym("W"), D.sym("N")
+
+
+def test_canonical_form_makes_equal_sizes_equal():
+    assert D.add(D.mul(2, H), H) == D.mul(3, H)
+    assert D.sub(D.add(H, 5), 5) == H
+    assert D.mul(H, W) == D.mul(W, H)
+    # floor((floor((H + 1) / 2) + 1) / 2) == floor((H + 3) / 4)
+    assert D.floordiv(D.add(D.floordiv(D.add(H, 1), 2), 1), 2) == D.floordiv(D.add(H, 3), 4)
+    assert D.exact_div(D.mul(N, 256), 256) == N
+    assert D.exact_div(D.mul(N, 256), 400) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(h=st.integers(1, 600), k=st.integers(1, 7), s=st.integers(1, 4), p=st.integers(0, 3),
+       d=st.integers(1, 3), ceil=st.booleans())
+def test_symbolic_conv_and_pool_sizes_evaluate_like_integers(h, k, s, p, d, ceil):
+    for fn in (lambda x: conv_out(x, k, s, p, d), lambda x: pool_out(x, k, s, p, d, ceil)):
+        concrete = fn(h)
+        symbolic = fn(H)
+        if symbolic is not None:
+            assert D.evaluate(symbolic, {"H": h}) == concrete
+
+
+def test_two_stage_lenet_is_consistent_only_for_some_sizes():
+    solver = Solver()
+    h = D.floordiv(D.sub(D.floordiv(D.sub(H, 4), 2), 4), 2)     # conv5 pool2 conv5 pool2
+    w = D.floordiv(D.sub(D.floordiv(D.sub(W, 4), 2), 4), 2)
+    for d in (D.sub(H, 4), D.sub(W, 4), h, w):
+        solver.require_positive(d)
+    flat = D.mul(16, D.mul(h, w))
+    assert solver.can_equal(flat, 400)          # 32x32 inputs
+    assert not solver.can_equal(flat, 401)      # no size at all
+    found = solver.solutions(flat, 400, limit=3)
+    assert found and all(D.evaluate(flat, s) == 400 for s in found)
+
+
+def test_shifted_valid_convolution_product_is_decided():
+    solver = Solver()
+    a, b = D.sub(H, 2), D.sub(W, 2)
+    solver.require_positive(a)
+    solver.require_positive(b)
+    flat = D.mul(16, D.mul(a, b))
+    assert not solver.can_equal(flat, 402)
+    assert solver.can_equal(flat, 16 * 30 * 30)
+
+
+def test_settled_facts_constrain_later_questions():
+    solver = Solver()
+    solver.require_positive(H)
+    solver.settle(D.mul(4, H), 128)             # an earlier check implied H == 32
+    assert not solver.can_equal(H, 31)
+    assert solver.can_equal(H, 32)
+
+
+def test_unknown_is_never_a_mismatch():
+    assert Solver().can_equal(None, 5)
+    assert Solver().can_equal(H, None)

@@ -1,0 +1,50 @@
+"""Where a model's input comes from: comment, example call, dataset hint, or a symbolic guess."""
+
+from pathlib import Path
+
+from cnnlint.api import analyze_source
+from cnnlint.inputs import dataset_hint, parse_spec
+
+INFERRED = Path(__file__).resolve().parent.parent / "fixtures" / "torch" / "inferred"
+
+
+def models(path):
+    return {m.name: m for m in analyze_source(path.read_text(), str(path)).models}
+
+
+def test_parse_spec():
+    assert parse_spec("(N, 3, 32, 32)") == ([("N", 3, 32, 32)], None)
+    assert parse_spec("(4, 3, 32, 32), (4, 10) dtype=long") == ([(4, 3, 32, 32), (4, 10)], "long")
+    assert parse_spec("(4, 3 + 1)") is None
+
+
+def test_dataset_hint_needs_one_kind_of_dataset():
+    assert dataset_hint("datasets.MNIST(root)") == (1, 28, 28)
+    assert dataset_hint("CIFAR10(root)") == (3, 32, 32)
+    assert dataset_hint("transforms.RandomResizedCrop(224)") == (3, 224, 224)
+    assert dataset_hint("MNIST(a); CIFAR10(b)") is None
+    assert dataset_hint("nothing here") is None
+
+
+def test_sources_of_inferred_fixtures():
+    m = models(INFERRED / "example_calls.py")
+    assert m["MnistLeNet"].source == "dataset" and m["MnistLeNet"].input_shapes == [("N", 1, 28, 28)]
+    assert m["Tabular"].source == "example" and m["Tabular"].input_shapes == [(32, 13)]
+    s = models(INFERRED / "symbolic_inputs.py")
+    assert s["LeNetAnySize"].source == "guess" and s["LeNetAnySize"].input_shapes == [("N", 3, "H", "W")]
+    assert s["SequenceWidth"].input_shapes == [("N", "L")]
+
+
+def test_comment_wins_and_symbolic_dims_flow():
+    src = '''import torch.nn as nn
+# cnnlint: input=(B, 3, 64, 64)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+    def forward(self, x):
+        return self.conv(x)
+'''
+    (m,) = analyze_source(src).models
+    assert m.source == "comment"
+    assert m.calls[0].output_shape == ("B", 8, 32, 32)
