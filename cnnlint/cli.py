@@ -6,11 +6,22 @@ Exit codes: 0 nothing at warning or above, 1 findings, 2 a usage error or an inp
 
 from __future__ import annotations
 
+import os
 import sys
 
-import click
 
-from . import __version__
+def _never_import_from_the_linted_tree():
+    """`python -m cnnlint` puts the working directory first on sys.path: a user's `copy.py` there would shadow
+    the standard library and run when cnnlint imports `copy`. cnnlint never executes what it lints."""
+    cwd = os.getcwd()
+    sys.path[:] = [p for p in sys.path if p not in ("", ".", cwd)]
+
+
+_never_import_from_the_linted_tree()
+
+import click  # noqa: E402
+
+from . import __version__  # noqa: E402
 
 COMMANDS = ("check", "rule")
 
@@ -32,7 +43,7 @@ def cli():
 @click.option("--ignore", default="", help="Comma-separated rule codes or prefixes to disable.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cnnlint_cache/).")
 def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
     """Lint files and directories (default: the current directory)."""
     from .diagnostics import SEVERITY_RANK
@@ -46,7 +57,11 @@ def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
         if not any(c.startswith(code) for c in list(known) + list(INPUT_PROBLEMS)):
             raise click.UsageError(f"unknown rule code or prefix: {code} (see `cnnlint rule --all`)")
     selection = Selection(_codes(select), _codes(ignore))
-    results, missing = run_paths(paths or ["."], selection, jobs)
+    cache = None
+    if not no_cache:
+        from .cache import Cache
+        cache = Cache(salt=f"select={','.join(selection.select)};ignore={','.join(selection.ignore)}")
+    results, missing = run_paths(paths or ["."], selection, jobs, cache)
     for message in missing:
         click.echo(f"cnnlint: error: {message}", err=True)
     diagnostics = [d for r in results for d in r.diagnostics]

@@ -125,14 +125,16 @@ def lint_text(text, path, selection=Selection()):
     return FileResult(str(path), to_diagnostics(module, text, path, findings) if findings else [])
 
 
-def lint_file(path, selection=Selection()):
-    """Lint one file. Never raises: an unreadable file or an engine failure becomes a diagnostic."""
+def lint_file(path, selection=Selection(), data=None):
+    """Lint one file (its bytes may be given). Never raises: an unreadable file or an engine failure becomes a
+    diagnostic."""
     from .files import mentions_framework
     from .parse import SourceError, decode
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return FileResult(str(path), [problem(path, IO_ERROR, f"cannot read the file: {exc.strerror or exc}")])
+    if data is None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            return FileResult(str(path), [problem(path, IO_ERROR, f"cannot read the file: {exc.strerror or exc}")])
     if not mentions_framework(data):
         return FileResult(str(path), [], skipped=True)
     try:

@@ -128,13 +128,17 @@ def test_version_and_rule_docs():
     assert r.stdout.count("CNN") >= 16
 
 
-def test_never_executes_linted_code(tmp_path):
-    target = tmp_path / "creates_file.py"
+@pytest.mark.parametrize("name", ["creates_file.py", "copy.py", "tempfile.py"])
+def test_never_executes_linted_code(tmp_path, name):
+    # named like a standard module and linted from its own directory with `python -m`, it must still not run
+    target = tmp_path / name
     shutil.copy(ROOT / "tests" / "data" / "creates_file.py", target)
-    r = run(target, "--output-format", "json")
-    assert r.returncode == 1, r.stdout + r.stderr   # Linear(10) fed 7 features: analysed, not run
-    assert json.loads(r.stdout)[0]["code"] == "CNN101"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["creates_file.py"]
+    for cmd in (["-m", "cnnlint"], ["-m", "cnnlint.cli"]):
+        r = subprocess.run([sys.executable, *cmd, name, "--output-format", "json", "--no-cache"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
+        assert r.returncode == 1, r.stdout + r.stderr   # Linear(10) fed 7 features: analysed, not run
+        assert json.loads(r.stdout)[0]["code"] == "CNN101"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])

@@ -149,31 +149,44 @@ _COMPARE = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: ope
             cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge}
 
 
+_LOOP_EXIT_CACHE: dict = {}
+
+
 def _contains_loop_exit(stmts) -> bool:
-    """Whether a loop body has break/continue (outside nested loops and functions)."""
-    found = False
+    """Whether a loop body has break/continue outside nested loops and functions. A walk over statements only:
+    LibCST's visitors rebuild every node they pass, which costs more than the whole analysis."""
+    key = id(stmts[0]) if stmts else 0
+    if key in _LOOP_EXIT_CACHE and _LOOP_EXIT_CACHE[key][0] is stmts[0]:
+        return _LOOP_EXIT_CACHE[key][1]
 
-    class Finder(cst.CSTVisitor):
-        def visit_Break(self, node):
-            nonlocal found
-            found = True
+    def walk(body):
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                if any(isinstance(small, (cst.Break, cst.Continue)) for small in stmt.body):
+                    return True
+            elif isinstance(stmt, cst.If):
+                if walk(stmt.body.body) or (stmt.orelse is not None and walk(
+                        [stmt.orelse] if isinstance(stmt.orelse, cst.If) else stmt.orelse.body.body)):
+                    return True
+            elif isinstance(stmt, (cst.With,)):
+                if walk(stmt.body.body):
+                    return True
+            elif isinstance(stmt, cst.Try):
+                blocks = [stmt.body.body] + [h.body.body for h in stmt.handlers]
+                blocks += [b.body.body for b in (stmt.orelse, stmt.finalbody) if b is not None]
+                if any(walk(b) for b in blocks):
+                    return True
+        return False
 
-        def visit_Continue(self, node):
-            nonlocal found
-            found = True
-
-        def visit_For(self, node):
-            return False
-
-        def visit_While(self, node):
-            return False
-
-        def visit_FunctionDef(self, node):
-            return False
-
-    for s in stmts:
-        s.visit(Finder())
+    found = walk(stmts)
+    if len(_LOOP_EXIT_CACHE) > 50_000:
+        _LOOP_EXIT_CACHE.clear()
+    if stmts:
+        _LOOP_EXIT_CACHE[key] = (stmts[0], found)
     return found
+
+
+_DISPATCH: dict = {}
 
 
 class Interpreter:
@@ -496,10 +509,14 @@ class Interpreter:
     # -- expressions ----------------------------------------------------------------------------------------
     def eval(self, node, frame):
         self.run.tick()
-        method = getattr(self, "eval_" + type(node).__name__, None)
+        kind = type(node)
+        method = _DISPATCH.get(kind)
         if method is None:
-            return UNKNOWN
-        return method(node, frame)
+            method = _DISPATCH[kind] = getattr(Interpreter, "eval_" + kind.__name__, None) or Interpreter.eval_unknown
+        return method(self, node, frame)
+
+    def eval_unknown(self, node, frame):
+        return UNKNOWN
 
     def eval_Integer(self, node, frame):
         return int(node.value.replace("_", ""), 0) if not node.value.startswith("0") or node.value == "0" else \

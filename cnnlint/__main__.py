@@ -1,0 +1,5 @@
+"""`python -m cnnlint` is the `cnnlint` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,80 @@
+"""The result cache: same answers as a cold run, invalidated by edits, safe to share, never in git."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cnnlint.cache import Cache
+from cnnlint.lint import lint_file
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures" / "torch"
+
+BUGGY = """import torch.nn as nn
+# cnnlint: input=(2, 3, 16, 16)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.fc = nn.Linear(4 * 16 * 16, 2)
+    def forward(self, x):
+        return self.fc(self.conv(x).flatten(1))
+"""
+
+
+def cnnlint(*args, cwd):
+    r = subprocess.run([sys.executable, "-m", "cnnlint.cli", *map(str, args), "--output-format", "json"],
+                       capture_output=True, text=True, cwd=cwd, timeout=300)
+    return r.returncode, json.loads(r.stdout)
+
+
+def test_cached_run_equals_cold_run(tmp_path):
+    cold = cnnlint(FIXTURES, "--no-cache", cwd=tmp_path)
+    assert not (tmp_path / ".cnnlint_cache").exists()
+    first = cnnlint(FIXTURES, cwd=tmp_path)
+    assert (tmp_path / ".cnnlint_cache" / ".gitignore").read_text().strip().endswith("*")
+    second = cnnlint(FIXTURES, cwd=tmp_path)
+    assert cold == first == second
+    assert cold[1]
+
+
+def test_edit_invalidates_and_path_is_reattached(tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(BUGGY)
+    code, found = cnnlint(model, cwd=tmp_path)
+    assert code == 1 and found[0]["path"] == str(model)
+    model.write_text(BUGGY.replace("4 * 16 * 16", "4 * 14 * 14"))
+    assert cnnlint(model, cwd=tmp_path) == (0, [])
+    copy = tmp_path / "copy.py"          # same content, other path: a hit, reported at the new path
+    copy.write_text(BUGGY)
+    code, found = cnnlint(copy, cwd=tmp_path)
+    assert code == 1 and found[0]["path"] == str(copy)
+    assert all(r["path"] == str(copy) for r in found[0]["related"])
+
+
+def test_selection_is_part_of_the_key(tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(BUGGY)
+    assert cnnlint(model, "--ignore", "CNN101", cwd=tmp_path) == (0, [])
+    assert cnnlint(model, cwd=tmp_path)[0] == 1
+
+
+def test_two_runs_sharing_the_cache(tmp_path):
+    cmd = [sys.executable, "-m", "cnnlint.cli", str(FIXTURES), "--output-format", "json", "--jobs", "1"]
+    procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    outputs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0] == cnnlint(FIXTURES, cwd=tmp_path)[1]
+    assert not list((tmp_path / ".cnnlint_cache").rglob(".tmp-*"))
+
+
+def test_corrupt_entry_is_ignored(tmp_path):
+    model = tmp_path / "model.py"
+    model.write_text(BUGGY)
+    cache = Cache(root=tmp_path / "c")
+    key = cache.key(model.read_bytes())
+    cache.put(key, lint_file(model))
+    entry = next((tmp_path / "c").rglob(f"{key}.json"))
+    entry.write_text("{not json")
+    assert cache.get(key, model) is None
