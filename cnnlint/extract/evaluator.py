@@ -529,8 +529,12 @@ class Interpreter:
         return UNKNOWN
 
     def eval_SimpleString(self, node, frame):
+        text = node.value
+        if "\\" not in text and text[0] in "'\"":       # the common case, without compiling anything
+            quote = text[:3] if text[:3] in ('"""', "'''") else text[0]
+            return text[len(quote):-len(quote)]
         try:
-            return ast.literal_eval(node.value)
+            return ast.literal_eval(text)
         except (ValueError, SyntaxError):
             return UNKNOWN
 
