@@ -47,7 +47,7 @@ def cli():
 def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
     """Lint files and directories (default: the current directory)."""
     from .diagnostics import SEVERITY_RANK
-    from .lint import INPUT_PROBLEMS, Selection
+    from .lint import INPUT_PROBLEMS, NOTICES, Selection
     from .report import render
     from .rules import by_code
     from .runner import run_paths
@@ -58,7 +58,7 @@ def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
     gc.set_threshold(50_000, 20, 20)
     known = by_code()
     for code in _codes(select) + _codes(ignore):
-        if not any(c.startswith(code) for c in list(known) + list(INPUT_PROBLEMS)):
+        if not any(c.startswith(code) for c in list(known) + list(INPUT_PROBLEMS) + list(NOTICES)):
             raise click.UsageError(f"unknown rule code or prefix: {code} (see `cnnlint rule --all`)")
     selection = Selection(_codes(select), _codes(ignore))
     cache = None
@@ -82,10 +82,12 @@ def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
 def _summary(diagnostics, files, checked):
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = sum(d.severity == "warning" for d in diagnostics)
-    if not diagnostics:
-        return f"All clear: {files} file{'s' * (files != 1)} read, {checked} with model code, no findings."
+    notes = len(diagnostics) - errors - warnings
+    noted = f" ({notes} note{'s' * (notes != 1)})" if notes else ""
+    if not errors and not warnings:
+        return f"All clear: {files} file{'s' * (files != 1)} read, {checked} with model code, no findings{noted}."
     return (f"Found {errors} error{'s' * (errors != 1)} and {warnings} warning{'s' * (warnings != 1)} "
-            f"in {files} file{'s' * (files != 1)}.")
+            f"in {files} file{'s' * (files != 1)}{noted}.")
 
 
 @cli.command()

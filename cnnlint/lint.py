@@ -11,6 +11,10 @@ from .diagnostics import Diagnostic, Related
 # codes cnnlint gives its own problems with an input; they make the exit code 2
 SYNTAX_ERROR, INTERNAL_ERROR, IO_ERROR = "CNN001", "CNN002", "CNN003"
 INPUT_PROBLEMS = {SYNTAX_ERROR: "syntax-error", INTERNAL_ERROR: "internal-error", IO_ERROR: "io-error"}
+# notices: said, but they change no exit code
+TOO_LARGE = "CNN004"
+NOTICES = {TOO_LARGE: "file-too-large"}
+MAX_FILE_BYTES = 2_000_000   # LibCST needs ~700 MB of memory and ~7 s per MB of source
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*))?", re.IGNORECASE)
 
@@ -21,7 +25,7 @@ class Selection:
     ignore: tuple = ()
 
     def wants(self, code: str) -> bool:
-        if code in INPUT_PROBLEMS:
+        if code in INPUT_PROBLEMS or code in NOTICES:
             return True
         if self.select and not any(code.startswith(p) for p in self.select):
             return False
@@ -36,6 +40,9 @@ class FileResult:
 
 
 def problem(path, code, message, line=1, column=1, source_line=None):
+    if code in NOTICES:
+        return Diagnostic(str(path), line, column, line, column + 1, code, NOTICES[code], "info", message, [],
+                          source_line)
     return Diagnostic(str(path), line, column, line, column + 1, code, INPUT_PROBLEMS[code], "error", message, [],
                       source_line)
 
@@ -137,6 +144,10 @@ def lint_file(path, selection=Selection(), data=None):
             return FileResult(str(path), [problem(path, IO_ERROR, f"cannot read the file: {exc.strerror or exc}")])
     if not mentions_framework(data):
         return FileResult(str(path), [], skipped=True)
+    if len(data) > MAX_FILE_BYTES:
+        return FileResult(str(path), [problem(path, TOO_LARGE, f"not analysed: {len(data) / 1e6:.1f} MB is over the "
+                                              f"{MAX_FILE_BYTES / 1e6:.0f} MB limit (generated code?)")],
+                          skipped=True)
     try:
         text = decode(data)
     except SourceError as exc:

@@ -23,7 +23,35 @@ def decode(data: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+_BRACKETS = {ord("("): 1, ord("["): 1, ord("{"): 1, ord(")"): -1, ord("]"): -1, ord("}"): -1}
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKETS)
+MAX_NESTING = 200    # CPython's own limit ("too many nested parentheses")
+
+
+def check_nesting(text: str):
+    """LibCST's native parser overflows its stack (a segfault, not an exception) on a few thousand nested
+    brackets, which CPython rejects past 200 anyway. A C-speed scan counts brackets, strings included; only when
+    it passes the limit does CPython's compiler decide, so brackets inside strings never cause a false error."""
+    brackets = text.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    if len(brackets) <= MAX_NESTING:
+        return
+    for delta in map(_BRACKETS.__getitem__, brackets):
+        depth += delta
+        if depth > deepest:
+            deepest = depth
+    if deepest <= MAX_NESTING:
+        return
+    try:
+        compile(text, "<cnnlint>", "exec", dont_inherit=True, flags=0x400)   # PyCF_ONLY_AST: nothing runs
+    except SyntaxError as exc:
+        raise SourceError("CNN001", f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise SourceError("CNN001", "syntax error: the file is nested too deeply to parse") from None
+
+
 def parse(text: str) -> cst.Module:
+    check_nesting(text)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
