@@ -42,10 +42,6 @@ class FileAnalysis:
     skipped: bool = False             # no deep-learning framework imported
 
 
-def _is_model_class(cls) -> bool:
-    return any(b.name.startswith("torch.nn.") for b in cls.external_bases())
-
-
 def _constructible(cls) -> bool:
     init, _ = cls.lookup("__init__")
     if not isinstance(init, cst.FunctionDef):
@@ -82,7 +78,7 @@ def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
     already_run = {r.name for r in script.model_runs}
 
     for name, value in list(ctx.globals.items()):
-        if isinstance(value, V.ClassValue) and _is_model_class(value):
+        if isinstance(value, V.ClassValue) and value.is_torch_module():
             spec = comments.get(name)
             if spec is None and name in already_run:
                 continue

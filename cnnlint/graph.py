@@ -134,7 +134,13 @@ class Run:
         return run
 
     def call_module(self, interp, module, args, kwargs, node, skip_user_forward=False, name=None, source="example"):
-        top = self.current is None
+        if isinstance(module, V.Instance) and not module.cls.is_torch_module():
+            # a callable object of the user's (a Keras layer, a helper class): its own __call__, if we have it
+            method, owner = module.cls.lookup("__call__")
+            if hasattr(method, "body"):
+                return interp.call_function(V.Function(method, owner, module), args, kwargs, node)
+            return UNKNOWN
+        top = self.current is None and args and isinstance(args[0], Tensor)
         if top:
             self.current = self.start_model(module, args, name, source)
         try:

@@ -96,6 +96,10 @@ class ClassValue:
                 return cls.attrs[name], cls
         return None, None
 
+    def is_torch_module(self) -> bool:
+        """A subclass (through classes of this file) of something in torch.nn: nn.Module, nn.Sequential, ..."""
+        return any(b.name.startswith("torch.nn.") for b in self.external_bases())
+
     def external_bases(self):
         out = []
         for cls in self.mro():
