@@ -59,7 +59,8 @@ def _concrete_shape(shape, solver, dtype):
     return Tensor(tuple(dims), dtype="long" if dtype == "long" else "float")
 
 
-def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
+def analyze_module(module: cst.Module, source: str, path: str, configured_inputs=None) -> FileAnalysis:
+    """configured_inputs: {model name: (shapes, dtype)} from the configuration; a comment in the file wins."""
     imports = resolve_imports(module)
     if not uses_framework(imports):
         return FileAnalysis([], [], skipped=True)
@@ -73,7 +74,7 @@ def analyze_module(module: cst.Module, source: str, path: str) -> FileAnalysis:
         pass
     _spend(ctx, script)
     runs = [script]
-    comments = comment_inputs(source)
+    comments = {**(configured_inputs or {}), **comment_inputs(source)}
     hint = dataset_hint(source)
     already_run = {r.name for r in script.model_runs}
 

@@ -41,9 +41,9 @@ class Cache:
         self.salt = f"{salt};code={code_fingerprint()}"
         self._ready = False
 
-    def key(self, data: bytes) -> str:
+    def key(self, data: bytes, settings: str = "") -> str:
         h = hashlib.sha256()
-        h.update(f"{__version__}\0{self.salt}\0".encode())
+        h.update(f"{__version__}\0{self.salt}\0{settings}\0".encode())
         h.update(data)
         return h.hexdigest()
 

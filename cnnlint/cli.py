@@ -38,45 +38,81 @@ def cli():
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--output-format", type=click.Choice(["full", "concise", "json"]), default="full", show_default=True)
-@click.option("--select", default="", help="Comma-separated rule codes or prefixes to enable (default: all).")
+@click.option("--output-format", type=click.Choice(["full", "concise", "json", "json-lines", "sarif", "github", "lsp"]),
+              default="full", show_default=True)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Use this pyproject.toml or cnnlint.toml for every file (default: the nearest one above each).")
+@click.option("--select", default="", help="Comma-separated rule codes or prefixes to enable (replaces the config).")
+@click.option("--extend-select", default="", help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", default="", help="Comma-separated rule codes or prefixes to disable.")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule after the report.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cnnlint_cache/).")
-def check(paths, output_format, select, ignore, exit_zero, jobs, no_cache):
+def check(paths, output_format, config_path, select, extend_select, ignore, statistics, exit_zero, jobs, no_cache):
     """Lint files and directories (default: the current directory)."""
-    from .diagnostics import SEVERITY_RANK
-    from .lint import INPUT_PROBLEMS, NOTICES, Selection
-    from .report import render
-    from .rules import by_code
-    from .runner import run_paths
-
     import gc
     # Each file's CST is large and short-lived; the default thresholds make the cyclic collector walk it again
     # and again while it is alive. Fewer, larger collections cost less and keep memory bounded.
     gc.set_threshold(50_000, 20, 20)
-    known = by_code()
-    for code in _codes(select) + _codes(ignore):
-        if not any(c.startswith(code) for c in list(known) + list(INPUT_PROBLEMS) + list(NOTICES)):
+    from .config import ConfigError, Resolver, known_codes
+    from .diagnostics import SEVERITY_RANK
+    from .lint import INPUT_PROBLEMS
+    from .report import render
+    from .runner import run_paths
+
+    known = known_codes()
+    for code in _codes(select) + _codes(ignore) + _codes(extend_select):
+        if not any(c.startswith(code) for c in known):
             raise click.UsageError(f"unknown rule code or prefix: {code} (see `cnnlint rule --all`)")
-    selection = Selection(_codes(select), _codes(ignore))
-    cache = None
-    if not no_cache:
-        from .cache import Cache
-        cache = Cache(salt=f"select={','.join(selection.select)};ignore={','.join(selection.ignore)}")
-    results, missing = run_paths(paths or ["."], selection, jobs, cache)
+    try:
+        resolver = Resolver(config_path)
+
+        def settings_for(path):
+            cfg = resolver.for_file(path)
+            if cfg.excluded(path):
+                return None
+            return cfg.settings_for(path, _codes(select), _codes(ignore), _codes(extend_select))
+
+        cache = None
+        if not no_cache:
+            from .cache import Cache
+            cache = Cache()
+        results, missing = run_paths(paths or ["."], jobs=jobs, cache=cache, settings_for=settings_for,
+                                     progress=_progress if sys.stderr.isatty() else None)
+    except ConfigError as exc:
+        click.echo(f"cnnlint: error: {exc}", err=True)
+        sys.exit(2)
     for message in missing:
         click.echo(f"cnnlint: error: {message}", err=True)
     diagnostics = [d for r in results for d in r.diagnostics]
     checked = sum(1 for r in results if not r.skipped)
     summary = _summary(diagnostics, len(results), checked)
     click.echo(render(output_format, diagnostics, summary), nl=False)
+    if statistics:
+        click.echo(_statistics(diagnostics), nl=False, err=output_format not in ("full", "concise"))
     if missing or any(d.code in INPUT_PROBLEMS for d in diagnostics):
         sys.exit(2)
     if not exit_zero and any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"] for d in diagnostics):
         sys.exit(1)
     sys.exit(0)
+
+
+def _progress(done, total):
+    """A progress line on a terminal: rewritten in place, cleared at the end."""
+    if total < 50:
+        return
+    if done == total:
+        sys.stderr.write("\r\033[K")
+    elif done % 20 == 0:
+        sys.stderr.write(f"\rcnnlint: {done}/{total} files")
+    sys.stderr.flush()
+
+
+def _statistics(diagnostics):
+    from collections import Counter
+    counts = Counter((d.code, d.rule) for d in diagnostics)
+    return "".join(f"{n:6}  {code}  {rule}\n" for (code, rule), n in sorted(counts.items(), key=lambda x: (-x[1], x[0])))
 
 
 def _summary(diagnostics, files, checked):

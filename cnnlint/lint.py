@@ -21,8 +21,16 @@ _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+
 
 @dataclass
 class Selection:
+    """What to report for one file, and how: from the CLI and the configuration that applies to the file."""
+
     select: tuple = ()       # code prefixes; empty = all
     ignore: tuple = ()
+    severity: dict = field(default_factory=dict)    # code -> "error" | "warning" | "info"
+    inputs: dict = field(default_factory=dict)      # model name -> (shapes, dtype), from [tool.cnnlint.inputs]
+
+    def key(self) -> str:
+        """A stable text of everything that changes results: part of the cache key."""
+        return repr((self.select, self.ignore, sorted(self.severity.items()), sorted(self.inputs.items())))
 
     def wants(self, code: str) -> bool:
         if code in INPUT_PROBLEMS or code in NOTICES:
@@ -81,7 +89,7 @@ def drop_cascades(run, findings, rules):
     return out
 
 
-def to_diagnostics(module, text, path, findings):
+def to_diagnostics(module, text, path, findings, selection=Selection()):
     """Resolve positions (only now, only for files with findings) and apply `# noqa`."""
     from .positions import Positions
     from .rules import by_code
@@ -102,7 +110,8 @@ def to_diagnostics(module, text, path, findings):
             if pos is not None:
                 related.append(Related(str(path), pos[0], pos[1], message))
         rule = rules[f.code]
-        out.append(Diagnostic(str(path), start[0], start[1], end[0], end[1], f.code, rule.name, rule.severity,
+        severity = selection.severity.get(f.code, rule.severity)
+        out.append(Diagnostic(str(path), start[0], start[1], end[0], end[1], f.code, rule.name, severity,
                               f.message, related, line_text))
     out.sort(key=lambda d: (d.line, d.column, d.code))
     return out
@@ -125,11 +134,11 @@ def lint_text(text, path, selection=Selection()):
         lines = text.splitlines()
         src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else None
         return FileResult(str(path), [problem(path, exc.code, exc.message, exc.line, exc.column, src)])
-    analysis = analyze_module(module, text, str(path))
+    analysis = analyze_module(module, text, str(path), selection.inputs)
     if analysis.skipped:
         return FileResult(str(path), [], skipped=True)
     findings = run_rules(analysis, selection)
-    return FileResult(str(path), to_diagnostics(module, text, path, findings) if findings else [])
+    return FileResult(str(path), to_diagnostics(module, text, path, findings, selection) if findings else [])
 
 
 def lint_file(path, selection=Selection(), data=None):

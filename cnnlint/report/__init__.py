@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-FORMATS = ("full", "concise", "json")
+import importlib
+
+FORMATS = {
+    "full": ("text", "render_full"),
+    "concise": ("text", "render_concise"),
+    "json": ("json_format", "render"),
+    "json-lines": ("json_format", "render_lines"),
+    "sarif": ("sarif", "render"),
+    "github": ("github", "render"),
+    "lsp": ("lsp_format", "render"),
+}
 
 
 def render(fmt, diagnostics, summary):
-    if fmt == "json":
-        from .json_format import render as r
-    elif fmt == "concise":
-        from .text import render_concise as r
-    else:
-        from .text import render_full as r
-    return r(diagnostics, summary)
+    module, function = FORMATS[fmt]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), function)(diagnostics, summary)

@@ -1,4 +1,4 @@
-"""JSON output: an array of diagnostics with path, positions, code, rule, severity, message and related."""
+"""JSON output: an array of diagnostics; json-lines: one diagnostic object per line."""
 
 from __future__ import annotations
 
@@ -7,3 +7,7 @@ import json
 
 def render(diagnostics, summary):
     return json.dumps([d.to_json() for d in diagnostics], indent=2) + "\n"
+
+
+def render_lines(diagnostics, summary):
+    return "".join(json.dumps(d.to_json()) + "\n" for d in diagnostics)

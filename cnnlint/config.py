@@ -1,0 +1,211 @@
+"""Configuration: `[tool.cnnlint]` in pyproject.toml or the top level of cnnlint.toml.
+
+The nearest configuration above each linted file applies (cnnlint.toml before pyproject.toml in one folder; a
+pyproject.toml without [tool.cnnlint] is passed over); `--config` names one for every file. Paths in it are
+relative to its folder.
+
+    [tool.cnnlint]
+    select = ["CNN1", "CNN2"]          # codes or prefixes; default: all
+    extend-select = []
+    ignore = ["CNN204"]
+    exclude = ["generated/", "*_pb2.py"]
+    per-file-ignores = { "tests/*" = ["CNN201"] }
+    severity = { CNN202 = "error" }    # error | warning | info
+
+    [tool.cnnlint.inputs]
+    "pkg/models.py::Net" = "N, 3, 32, 32"
+
+A key it does not know or a value of the wrong kind is a ConfigError: the CLI prints it and exits 2.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+KEYS = {"select", "extend-select", "ignore", "exclude", "per-file-ignores", "severity", "inputs"}
+SEVERITIES = ("error", "warning", "info")
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class Config:
+    path: Path | None = None           # the file it came from
+    root: Path = field(default_factory=Path.cwd)
+    select: tuple = ()
+    extend_select: tuple = ()
+    ignore: tuple = ()
+    exclude: tuple = ()
+    per_file_ignores: dict = field(default_factory=dict)
+    severity: dict = field(default_factory=dict)
+    inputs: dict = field(default_factory=dict)     # "relative/path.py::Name" -> spec text
+    fingerprint: str = ""
+
+    def relative(self, path) -> str:
+        p = Path(path).resolve()
+        try:
+            return p.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    def excluded(self, path) -> bool:
+        return _matches(self.relative(path), self.exclude)
+
+    def settings_for(self, path, cli_select=(), cli_ignore=(), cli_extend=()):
+        """The Selection for one file: CLI --select replaces the configured one; ignores add up."""
+        from .inputs import parse_spec
+        from .lint import Selection
+        rel = self.relative(path)
+        select = tuple(cli_select) or self.select
+        extend = tuple(cli_extend) + self.extend_select
+        if select and extend:
+            select = select + extend
+        ignore = tuple(cli_ignore) + self.ignore
+        for pattern, codes in self.per_file_ignores.items():
+            if _matches(rel, (pattern,)):
+                ignore += tuple(codes)
+        inputs = {}
+        for key, spec in self.inputs.items():
+            file_part, _, name = key.partition("::")
+            if _matches(rel, (file_part,)):
+                text = spec if "(" in spec else f"({spec})"
+                parsed = parse_spec(text)
+                if parsed is not None:
+                    inputs[name] = parsed
+        return Selection(select, ignore, dict(self.severity), inputs)
+
+
+def _matches(rel: str, patterns) -> bool:
+    for pattern in patterns:
+        pattern = pattern.rstrip("/") if pattern.endswith("/") else pattern
+        if fnmatch.fnmatch(rel, pattern) or rel.startswith(pattern.rstrip("/") + "/") or \
+                fnmatch.fnmatch(Path(rel).name, pattern):
+            return True
+    return False
+
+
+def _codes(value, key, known):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"`{key}` must be a list of rule codes, like [\"CNN101\", \"CNN2\"]")
+    out = tuple(v.strip().upper() for v in value)
+    for code in out:
+        if not any(k.startswith(code) for k in known):
+            raise ConfigError(f"`{key}`: unknown rule code or prefix {code!r} (see `cnnlint rule --all`)")
+    return out
+
+
+def known_codes():
+    from .lint import INPUT_PROBLEMS, NOTICES
+    from .rules import by_code
+    return list(by_code()) + list(INPUT_PROBLEMS) + list(NOTICES)
+
+
+def parse(table: dict, path: Path) -> Config:
+    where = f"{path}"
+    unknown = set(table) - KEYS
+    if unknown:
+        raise ConfigError(f"{where}: unknown key `{sorted(unknown)[0]}` in cnnlint's configuration "
+                          f"(known: {', '.join(sorted(KEYS))})")
+    known = known_codes()
+    try:
+        cfg = Config(path=path, root=path.parent)
+        cfg.select = _codes(table.get("select", []), "select", known)
+        cfg.extend_select = _codes(table.get("extend-select", []), "extend-select", known)
+        cfg.ignore = _codes(table.get("ignore", []), "ignore", known)
+        exclude = table.get("exclude", [])
+        if not isinstance(exclude, list) or not all(isinstance(e, str) for e in exclude):
+            raise ConfigError("`exclude` must be a list of paths or glob patterns")
+        cfg.exclude = tuple(exclude)
+        pfi = table.get("per-file-ignores", {})
+        if not isinstance(pfi, dict):
+            raise ConfigError("`per-file-ignores` must be a table: pattern = [codes]")
+        cfg.per_file_ignores = {k: _codes(v, f"per-file-ignores.{k}", known) for k, v in pfi.items()}
+        sev = table.get("severity", {})
+        if not isinstance(sev, dict):
+            raise ConfigError("`severity` must be a table: CODE = \"error\" | \"warning\" | \"info\"")
+        for code, level in sev.items():
+            if code.upper() not in known:
+                raise ConfigError(f"`severity`: unknown rule code {code!r}")
+            if level not in SEVERITIES:
+                raise ConfigError(f"`severity.{code}` must be one of {', '.join(SEVERITIES)}, not {level!r}")
+        cfg.severity = {k.upper(): v for k, v in sev.items()}
+        inputs = table.get("inputs", {})
+        if not isinstance(inputs, dict):
+            raise ConfigError("`inputs` must be a table: \"path.py::Model\" = \"N, 3, 32, 32\"")
+        from .inputs import parse_spec
+        for key, spec in inputs.items():
+            if "::" not in key:
+                raise ConfigError(f"`inputs`: {key!r} must name a model as \"path/to/file.py::ClassName\"")
+            if not isinstance(spec, str) or parse_spec(spec if "(" in spec else f"({spec})") is None:
+                raise ConfigError(f"`inputs.\"{key}\"` must be a shape like \"N, 3, 32, 32\", not {spec!r}")
+        cfg.inputs = dict(inputs)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return cfg
+
+
+def load(path) -> Config:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("cnnlint")
+        if table is None:
+            raise ConfigError(f"{path}: has no [tool.cnnlint] table")
+    else:
+        table = data
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.cnnlint] must be a table")
+    cfg = parse(table, path.resolve())
+    cfg.fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()[:16] + str(path.resolve())
+    return cfg
+
+
+class Resolver:
+    """The configuration of each file: the nearest one above it, found once per folder."""
+
+    def __init__(self, explicit=None):
+        self.explicit = load(explicit) if explicit else None
+        self._by_dir: dict = {}
+
+    def for_file(self, path) -> Config:
+        if self.explicit is not None:
+            return self.explicit
+        folder = Path(path).resolve().parent
+        return self._find(folder)
+
+    def _find(self, folder: Path) -> Config:
+        if folder in self._by_dir:
+            return self._by_dir[folder]
+        found = None
+        for name in ("cnnlint.toml", "pyproject.toml"):
+            candidate = folder / name
+            if candidate.is_file():
+                if name == "pyproject.toml":
+                    try:
+                        has_table = "cnnlint" in tomllib.loads(candidate.read_text()).get("tool", {})
+                    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
+                        raise ConfigError(f"{candidate}: not valid TOML: {exc}") from None
+                    if not has_table:
+                        continue
+                found = load(candidate)
+                break
+        if found is None:
+            found = Config(root=Path.cwd()) if folder.parent == folder else self._find(folder.parent)
+        self._by_dir[folder] = found
+        return found
