@@ -43,10 +43,10 @@ def test_internal_errors_are_named_and_do_not_stop_other_files(tmp_path, monkeyp
     bad.write_text("import torch\n")
     real = analysis.analyze_module
 
-    def broken(module, source, path):
+    def broken(module, source, path, *rest):
         if path.endswith("bad.py"):
             raise ValueError("engine defect")
-        return real(module, source, path)
+        return real(module, source, path, *rest)
 
     monkeypatch.setattr(analysis, "analyze_module", broken)
     from cnnlint.runner import run_paths
