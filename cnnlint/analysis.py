@@ -33,6 +33,7 @@ class FileContext:
     globals: dict = field(default_factory=dict)
     global_frame: Frame = None
     steps_left: int = FILE_STEP_BUDGET     # shared by all runs of the file: a huge file stays bounded
+    record_names: bool = False             # remember the tensor each name held (the editor asks for it)
 
 
 @dataclass
@@ -59,12 +60,13 @@ def _concrete_shape(shape, solver, dtype):
     return Tensor(tuple(dims), dtype="long" if dtype == "long" else "float")
 
 
-def analyze_module(module: cst.Module, source: str, path: str, configured_inputs=None) -> FileAnalysis:
+def analyze_module(module: cst.Module, source: str, path: str, configured_inputs=None,
+                   record_names=False) -> FileAnalysis:
     """configured_inputs: {model name: (shapes, dtype)} from the configuration; a comment in the file wins."""
     imports = resolve_imports(module)
     if not uses_framework(imports):
         return FileAnalysis([], [], skipped=True)
-    ctx = FileContext(module, source, path, imports)
+    ctx = FileContext(module, source, path, imports, record_names=record_names)
     ctx.global_frame = Frame(ctx.globals, in_module=True)
 
     script = _new_run(ctx)

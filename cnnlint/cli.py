@@ -23,7 +23,7 @@ import click  # noqa: E402
 
 from . import __version__  # noqa: E402
 
-COMMANDS = ("check", "rule")
+COMMANDS = ("check", "rule", "lsp")
 
 
 def _codes(value):
@@ -143,6 +143,13 @@ def rule(code, show_all):
     click.echo(f"{r.code} {r.name} ({r.severity})\n\n{r.summary}.\n\nWhy: {r.why}\n\nExample:\n\n"
                + "\n".join("    " + line for line in example.splitlines())
                + f"\n\nFix: {r.fix}")
+
+
+@cli.command()
+def lsp():
+    """Run the language server on stdio (for editors)."""
+    from .lsp import main as serve
+    serve()
 
 
 def main(argv=None):

@@ -97,6 +97,8 @@ class Run:
         self.budget = budget
         self.model_runs: list = []
         self.current: Optional[ModelRun] = None
+        # (CST Name, tensor, is_assignment) for every tensor a name held: for hovers and inlay hints only
+        self.names: Optional[list] = [] if file_ctx.record_names else None
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):

@@ -45,6 +45,8 @@ class FileResult:
     path: str
     diagnostics: list = field(default_factory=list)
     skipped: bool = False
+    analysis: object = None      # kept only when asked for (the editor's hovers); never sent between processes
+    module: object = None
 
 
 def problem(path, code, message, line=1, column=1, source_line=None):
@@ -125,7 +127,7 @@ def _suppressed(line_text, code):
     return codes is None or code in {c.strip().upper() for c in codes.split(",")}
 
 
-def lint_text(text, path, selection=Selection()):
+def lint_text(text, path, selection=Selection(), keep_analysis=False):
     from .analysis import analyze_module
     from .parse import SourceError, parse
     try:
@@ -134,11 +136,14 @@ def lint_text(text, path, selection=Selection()):
         lines = text.splitlines()
         src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else None
         return FileResult(str(path), [problem(path, exc.code, exc.message, exc.line, exc.column, src)])
-    analysis = analyze_module(module, text, str(path), selection.inputs)
+    analysis = analyze_module(module, text, str(path), selection.inputs, record_names=keep_analysis)
     if analysis.skipped:
         return FileResult(str(path), [], skipped=True)
     findings = run_rules(analysis, selection)
-    return FileResult(str(path), to_diagnostics(module, text, path, findings, selection) if findings else [])
+    result = FileResult(str(path), to_diagnostics(module, text, path, findings, selection) if findings else [])
+    if keep_analysis:
+        result.analysis, result.module = analysis, module
+    return result
 
 
 def lint_file(path, selection=Selection(), data=None):

@@ -43,10 +43,10 @@ def test_internal_errors_are_named_and_do_not_stop_other_files(tmp_path, monkeyp
     bad.write_text("import torch\n")
     real = analysis.analyze_module
 
-    def broken(module, source, path, *rest):
+    def broken(module, source, path, *rest, **options):
         if path.endswith("bad.py"):
             raise ValueError("engine defect")
-        return real(module, source, path, *rest)
+        return real(module, source, path, *rest, **options)
 
     monkeypatch.setattr(analysis, "analyze_module", broken)
     from cnnlint.runner import run_paths

@@ -447,6 +447,8 @@ class Interpreter:
     def assign(self, target, value, frame):
         if isinstance(target, cst.Name):
             frame.locals[target.value] = value
+            if self.run.names is not None and isinstance(value, Tensor):
+                self.run.names.append((target, value, True))
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
             star = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
@@ -550,7 +552,10 @@ class Interpreter:
     def eval_Name(self, node, frame):
         name = node.value
         if name in frame.locals:
-            return frame.locals[name]
+            value = frame.locals[name]
+            if self.run.names is not None and isinstance(value, Tensor):
+                self.run.names.append((node, value, False))
+            return value
         if frame.closure is not None and name in frame.closure:
             return frame.closure[name]
         if name in self.file.globals:

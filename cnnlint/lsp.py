@@ -1,0 +1,203 @@
+"""`cnnlint lsp`: the language server (pygls, stdio).
+
+Diagnostics on open, change (debounced) and save, from the unsaved buffer and the project's configuration;
+hover over a tensor name shows its inferred shape; inlay hints give the shape at the end of each line that
+assigns a tensor; a code action adds `# noqa: CODE` to a flagged line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from . import __version__
+from .editor import ShapeIndex, describe
+from .lint import lint_text
+from .report.lsp_format import SEVERITY, lsp_range, utf16_column
+
+DEBOUNCE_SECONDS = 0.05
+
+
+def uri_to_path(uri: str) -> Path:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(uri)
+
+
+class Document:
+    __slots__ = ("version", "result", "index", "task")
+
+    def __init__(self):
+        self.version = None
+        self.result = None
+        self.index = None
+        self.task = None
+
+
+class CnnlintServer(LanguageServer):
+    def __init__(self):
+        super().__init__("cnnlint", __version__)
+        self.documents: dict = {}
+        from .config import Resolver
+        self.resolver = Resolver()
+
+    def settings_for(self, path):
+        from .config import ConfigError
+        try:
+            cfg = self.resolver.for_file(path)
+        except ConfigError as exc:
+            self.window_show_message(types.ShowMessageParams(types.MessageType.Error, f"cnnlint: {exc}"))
+            return None
+        if cfg.excluded(path):
+            return None
+        return cfg.settings_for(path)
+
+    def schedule(self, uri, delay):
+        doc = self.documents.setdefault(uri, Document())
+        if doc.task is not None and not doc.task.done():
+            doc.task.cancel()
+        doc.task = asyncio.ensure_future(self._lint_later(uri, delay))
+
+    async def _lint_later(self, uri, delay):
+        if delay:
+            await asyncio.sleep(delay)
+        text_doc = self.workspace.get_text_document(uri)
+        text, version = text_doc.source, text_doc.version
+        path = uri_to_path(uri)
+        settings = self.settings_for(path)
+        if settings is None:
+            self.publish(uri, version, [])
+            return
+        result = lint_text(text, path, settings, keep_analysis=True)
+        doc = self.documents.setdefault(uri, Document())
+        doc.version, doc.result, doc.index = version, result, None
+        self.publish(uri, version, [to_lsp(d) for d in result.diagnostics])
+
+    def publish(self, uri, version, diagnostics):
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics))
+
+    def shape_index(self, uri):
+        doc = self.documents.get(uri)
+        if doc is None or doc.result is None:
+            return None
+        if doc.index is None:
+            doc.index = ShapeIndex(doc.result)
+        return doc.index
+
+
+def to_lsp(d) -> types.Diagnostic:
+    r = lsp_range(d.line, d.column, d.end_line, d.end_column, d.source_line)
+    return types.Diagnostic(
+        range=types.Range(types.Position(**r["start"]), types.Position(**r["end"])),
+        message=d.message,
+        severity=types.DiagnosticSeverity(SEVERITY[d.severity]),
+        code=d.code,
+        source="cnnlint",
+        related_information=[
+            types.DiagnosticRelatedInformation(
+                location=types.Location(uri=Path(rel.path).resolve().as_uri(),
+                                        range=types.Range(types.Position(rel.line - 1, rel.column - 1),
+                                                          types.Position(rel.line - 1, rel.column - 1))),
+                message=rel.message) for rel in d.related],
+        data={"rule": d.rule},
+    )
+
+
+server = CnnlintServer()
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+async def did_open(ls: CnnlintServer, params: types.DidOpenTextDocumentParams):
+    ls.schedule(params.text_document.uri, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+async def did_change(ls: CnnlintServer, params: types.DidChangeTextDocumentParams):
+    ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+async def did_save(ls: CnnlintServer, params: types.DidSaveTextDocumentParams):
+    ls.schedule(params.text_document.uri, 0)
+
+
+@server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+async def did_close(ls: CnnlintServer, params: types.DidCloseTextDocumentParams):
+    doc = ls.documents.pop(params.text_document.uri, None)
+    if doc is not None and doc.task is not None:
+        doc.task.cancel()
+    ls.publish(params.text_document.uri, None, [])
+
+
+def _line_text(ls, uri, line0):
+    lines = ls.workspace.get_text_document(uri).lines
+    return lines[line0].rstrip("\r\n") if 0 <= line0 < len(lines) else ""
+
+
+def _column_from_utf16(text, character):
+    """A 0-based UTF-16 offset as a 1-based code-point column."""
+    units = 0
+    for i, ch in enumerate(text):
+        if units >= character:
+            return i + 1
+        units += 2 if ord(ch) > 0xFFFF else 1
+    return len(text) + 1
+
+
+@server.feature(types.TEXT_DOCUMENT_HOVER)
+def hover(ls: CnnlintServer, params: types.HoverParams):
+    index = ls.shape_index(params.text_document.uri)
+    if index is None:
+        return None
+    line = params.position.line
+    text = _line_text(ls, params.text_document.uri, line)
+    entry = index.at(line + 1, _column_from_utf16(text, params.position.character))
+    if entry is None:
+        return None
+    rng = types.Range(types.Position(line, utf16_column(text, entry.column)),
+                      types.Position(line, utf16_column(text, entry.end_column)))
+    return types.Hover(contents=types.MarkupContent(types.MarkupKind.Markdown, f"```python\n{describe(entry)}\n```"),
+                       range=rng)
+
+
+@server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
+def inlay_hints(ls: CnnlintServer, params: types.InlayHintParams):
+    index = ls.shape_index(params.text_document.uri)
+    if index is None:
+        return []
+    first, last = params.range.start.line + 1, params.range.end.line + 1
+    hints = []
+    for line, label in index.line_hints():
+        if first <= line <= last:
+            text = _line_text(ls, params.text_document.uri, line - 1)
+            hints.append(types.InlayHint(position=types.Position(line - 1, len(text.encode("utf-16-le")) // 2),
+                                         label=f"  {label}", kind=types.InlayHintKind.Type, padding_left=True))
+    return hints
+
+
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+def code_actions(ls: CnnlintServer, params: types.CodeActionParams):
+    actions = []
+    uri = params.text_document.uri
+    for diag in params.context.diagnostics:
+        if diag.source != "cnnlint" or not diag.code:
+            continue
+        line = diag.range.start.line
+        text = _line_text(ls, uri, line)
+        end = types.Position(line, len(text.encode("utf-16-le")) // 2)
+        if "# noqa" in text:
+            continue
+        edit = types.TextEdit(range=types.Range(end, end), new_text=f"  # noqa: {diag.code}")
+        actions.append(types.CodeAction(
+            title=f"Ignore {diag.code} on this line (# noqa)", kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diag], edit=types.WorkspaceEdit(changes={uri: [edit]})))
+    return actions
+
+
+def main():
+    server.start_io()
