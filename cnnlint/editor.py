@@ -28,7 +28,7 @@ class ShapeIndex:
         analysis, module = result.analysis, result.module
         if analysis is None or module is None:
             return
-        positions = Positions(module)
+        positions = result.positions or Positions(module)
         entries: dict = {}
         for run in analysis.runs:
             for node, tensor, assigned in run.names or ():

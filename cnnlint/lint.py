@@ -47,6 +47,7 @@ class FileResult:
     skipped: bool = False
     analysis: object = None      # kept only when asked for (the editor's hovers); never sent between processes
     module: object = None
+    positions: object = None
 
 
 def problem(path, code, message, line=1, column=1, source_line=None):
@@ -91,12 +92,12 @@ def drop_cascades(run, findings, rules):
     return out
 
 
-def to_diagnostics(module, text, path, findings, selection=Selection()):
+def to_diagnostics(module, text, path, findings, selection=Selection(), positions=None):
     """Resolve positions (only now, only for files with findings) and apply `# noqa`."""
     from .positions import Positions
     from .rules import by_code
     rules = by_code()
-    positions = Positions(module)
+    positions = positions or Positions(module)
     lines = text.splitlines()
     out = []
     for f in findings:
@@ -127,11 +128,16 @@ def _suppressed(line_text, code):
     return codes is None or code in {c.strip().upper() for c in codes.split(",")}
 
 
-def lint_text(text, path, selection=Selection(), keep_analysis=False):
+def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=None):
+    """Lint one source text. `parser` (the editor's IncrementalParser) re-parses only what changed."""
     from .analysis import analyze_module
     from .parse import SourceError, parse
+    positions = None
     try:
-        module = parse(text)
+        if parser is not None:
+            module, positions = parser.parse(text)
+        else:
+            module = parse(text)
     except SourceError as exc:
         lines = text.splitlines()
         src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else None
@@ -140,9 +146,10 @@ def lint_text(text, path, selection=Selection(), keep_analysis=False):
     if analysis.skipped:
         return FileResult(str(path), [], skipped=True)
     findings = run_rules(analysis, selection)
-    result = FileResult(str(path), to_diagnostics(module, text, path, findings, selection) if findings else [])
+    result = FileResult(str(path), to_diagnostics(module, text, path, findings, selection, positions)
+                        if findings else [])
     if keep_analysis:
-        result.analysis, result.module = analysis, module
+        result.analysis, result.module, result.positions = analysis, module, positions
     return result
 
 

@@ -16,6 +16,7 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .editor import ShapeIndex, describe
+from .incremental import IncrementalParser
 from .lint import lint_text
 from .report.lsp_format import SEVERITY, lsp_range, utf16_column
 
@@ -28,13 +29,14 @@ def uri_to_path(uri: str) -> Path:
 
 
 class Document:
-    __slots__ = ("version", "result", "index", "task")
+    __slots__ = ("version", "result", "index", "task", "parser")
 
     def __init__(self):
         self.version = None
         self.result = None
         self.index = None
         self.task = None
+        self.parser = IncrementalParser()
 
 
 class CnnlintServer(LanguageServer):
@@ -71,8 +73,8 @@ class CnnlintServer(LanguageServer):
         if settings is None:
             self.publish(uri, version, [])
             return
-        result = lint_text(text, path, settings, keep_analysis=True)
         doc = self.documents.setdefault(uri, Document())
+        result = lint_text(text, path, settings, keep_analysis=True, parser=doc.parser)
         doc.version, doc.result, doc.index = version, result, None
         self.publish(uri, version, [to_lsp(d) for d in result.diagnostics])
 
@@ -200,4 +202,6 @@ def code_actions(ls: CnnlintServer, params: types.CodeActionParams):
 
 
 def main():
+    import gc
+    gc.set_threshold(50_000, 20, 20)     # as in the CLI: the CST of a buffer is large and lives for one lint
     server.start_io()
