@@ -61,8 +61,9 @@ def _concrete_shape(shape, solver, dtype):
 
 
 def analyze_module(module: cst.Module, source: str, path: str, configured_inputs=None,
-                   record_names=False) -> FileAnalysis:
-    """configured_inputs: {model name: (shapes, dtype)} from the configuration; a comment in the file wins."""
+                   record_names=False, forced_input=None) -> FileAnalysis:
+    """configured_inputs: {model name: (shapes, dtype)} from the configuration; a comment in the file wins.
+    forced_input: (shapes, dtype) for every model, beating both (`cnnlint shapes --input`)."""
     imports = resolve_imports(module)
     if not uses_framework(imports):
         return FileAnalysis([], [], skipped=True)
@@ -82,15 +83,16 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
 
     for name, value in list(ctx.globals.items()):
         if isinstance(value, V.ClassValue) and value.is_torch_module():
-            spec = comments.get(name)
+            spec = forced_input or comments.get(name)
             if spec is None and name in already_run:
                 continue
             if not _constructible(value):
                 continue
             runs.append(_run_model(ctx, lambda run, cls=value: run.interp.instantiate(cls, [], {}, cls.node),
                                    name, spec, hint))
-        elif isinstance(value, V.Layer) and value.kind == "torch.nn.Sequential" and name not in already_run:
-            spec = comments.get(name)
+        elif isinstance(value, V.Layer) and value.kind == "torch.nn.Sequential" and (
+                name not in already_run or forced_input):
+            spec = forced_input or comments.get(name)
             runs.append(_run_model(ctx, lambda run, seq=value: seq, name, spec, hint))
 
     for stmt in module.body:

@@ -23,7 +23,7 @@ import click  # noqa: E402
 
 from . import __version__  # noqa: E402
 
-COMMANDS = ("check", "rule", "lsp")
+COMMANDS = ("check", "rule", "lsp", "shapes")
 
 
 def _codes(value):
@@ -143,6 +143,63 @@ def rule(code, show_all):
     click.echo(f"{r.code} {r.name} ({r.severity})\n\n{r.summary}.\n\nWhy: {r.why}\n\nExample:\n\n"
                + "\n".join("    " + line for line in example.splitlines())
                + f"\n\nFix: {r.fix}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", "model_name", default=None, help="Only this model (class or variable name).")
+@click.option("--input", "input_shapes", multiple=True, metavar="SHAPE",
+              help="The model's input, like 4,3,32,32 or N,3,H,W (repeat for several inputs; add :long for indices).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "dot", "svg"]), default="table",
+              show_default=True)
+def shapes(path, model_name, input_shapes, fmt):
+    """Per-layer output shapes and parameter counts of each model in a file, without running it."""
+    from .inputs import parse_spec
+    from .lint import lint_text
+    from .parse import SourceError, decode
+    from .positions import Positions
+    from .report import summary as views
+    from .summary import summarize
+    forced = None
+    if input_shapes:
+        specs = [s.split(":")[0] for s in input_shapes]
+        dtype = "long" if input_shapes[0].endswith(":long") else None
+        forced = parse_spec(" ".join(f"({s})" for s in specs))
+        if forced is None:
+            raise click.BadParameter(f"not a shape: {' '.join(input_shapes)} (use 4,3,32,32 or N,3,H,W)",
+                                     param_hint="--input")
+        forced = (forced[0], dtype)
+    try:
+        text = decode(open(path, "rb").read())
+        result = lint_text(text, path, keep_analysis=True, forced_input=forced)
+    except SourceError as exc:
+        click.echo(f"cnnlint: error: {path}:{exc.line}: {exc.message}", err=True)
+        sys.exit(2)
+    if result.analysis is None:
+        click.echo(f"cnnlint: {path} imports no deep-learning framework", err=True)
+        sys.exit(2)
+    summaries = summarize(result, result.positions or Positions(result.module))
+    if model_name:
+        summaries = [s for s in summaries if s.name == model_name]
+        if not summaries:
+            click.echo(f"cnnlint: error: no model named {model_name!r} was run in {path}", err=True)
+            sys.exit(2)
+    if fmt == "table":
+        click.echo(views.table(summaries), nl=False)
+    elif fmt == "json":
+        click.echo(views.as_json(summaries), nl=False)
+    else:
+        graph = views.dot(summaries)
+        if fmt == "dot":
+            click.echo(graph, nl=False)
+        else:
+            import shutil
+            import subprocess
+            exe = shutil.which("dot")
+            if exe is None:
+                click.echo("cnnlint: error: --format svg needs Graphviz's `dot`; use --format dot", err=True)
+                sys.exit(2)
+            click.echo(subprocess.run([exe, "-Tsvg"], input=graph, capture_output=True, text=True).stdout, nl=False)
 
 
 @cli.command()

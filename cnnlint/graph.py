@@ -29,7 +29,7 @@ class LayerCall:
     output_shape: Optional[tuple]
     node: object            # CST call node (position resolved on demand)
     graph_node: int
-    line: Optional[int] = None
+    layer: object = None
 
 
 @dataclass
@@ -41,6 +41,10 @@ class ModelRun:
     source: str                       # "comment" | "example" | "dataset" | "guess"
     calls: list = field(default_factory=list)
     complete: bool = True
+    root: object = None               # the module that was called
+    first_node: int = 0               # graph nodes [first_node, last_node) were recorded during this call
+    last_node: int = 0
+    run: object = field(default=None, repr=False)
 
 
 def _tensors_in(value, depth=0):
@@ -131,7 +135,11 @@ class Run:
     def start_model(self, module, args, name=None, source="example"):
         assign_paths(module)
         shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
-        run = ModelRun(name or module.type_name, shapes, source)
+        run = ModelRun(name or module.type_name, shapes, source, root=module,
+                       first_node=self.graph.number_of_nodes(), run=self)
+        for a in args:
+            if isinstance(a, Tensor) and a.node is None:
+                self.record("input", {}, a, None)       # the model's input, a node of its own in the picture
         self.model_runs.append(run)
         return run
 
@@ -153,6 +161,7 @@ class Run:
             raise
         finally:
             if top:
+                self.current.last_node = self.graph.number_of_nodes()
                 self.current = None
 
     def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
@@ -202,7 +211,7 @@ class Run:
             first = output[0] if isinstance(output, tuple) and output else output
             shape = first.shape if isinstance(first, Tensor) else None
             self.current.calls.append(LayerCall(layer.path or "", layer.type_name, shape, node,
-                                                self.graph.number_of_nodes() - 1))
+                                                self.graph.number_of_nodes() - 1, layer))
         return output
 
     # -- chains for messages ------------------------------------------------------------------------------------------

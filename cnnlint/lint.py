@@ -128,7 +128,7 @@ def _suppressed(line_text, code):
     return codes is None or code in {c.strip().upper() for c in codes.split(",")}
 
 
-def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=None):
+def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=None, forced_input=None):
     """Lint one source text. `parser` (the editor's IncrementalParser) re-parses only what changed."""
     from .analysis import analyze_module
     from .parse import SourceError, parse
@@ -142,7 +142,8 @@ def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=Non
         lines = text.splitlines()
         src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else None
         return FileResult(str(path), [problem(path, exc.code, exc.message, exc.line, exc.column, src)])
-    analysis = analyze_module(module, text, str(path), selection.inputs, record_names=keep_analysis)
+    analysis = analyze_module(module, text, str(path), selection.inputs, record_names=keep_analysis,
+                              forced_input=forced_input)
     if analysis.skipped:
         return FileResult(str(path), [], skipped=True)
     findings = run_rules(analysis, selection)

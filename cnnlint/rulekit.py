@@ -102,7 +102,9 @@ class RuleContext:
             return False
         if not self.solver.can_equal(a, b):
             return True
-        self.solver.settle(a, b)
+        node = self.run.graph.nodes[self.current_gid] if self.current_gid in self.run.graph else None
+        label = describe_op(node) if node is not None else ""
+        self.solver.settle(a, b, label)
         return False
 
 

@@ -34,6 +34,7 @@ class Tensor:
     shape: Optional[tuple]          # tuple of dims, or None when even the rank is unknown
     node: Optional[int] = None      # the graph node that produced it
     dtype: Optional[str] = None     # "long" for index tensors, "float", or None when unknown
+    param: bool = False             # made by nn.Parameter: counted among a model's parameters
 
     @property
     def rank(self):

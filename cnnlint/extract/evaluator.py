@@ -1156,7 +1156,10 @@ class Interpreter:
         spec = LAYERS.get(name)
         if spec is not None:
             return self.build_layer(spec, args, kwargs, node)
-        if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter", "torch.autograd.Variable"):
+        if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            source = args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
+            return Tensor(source.shape, node=source.node, dtype=source.dtype, param=True)
+        if name == "torch.autograd.Variable":
             return args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
         if name.startswith("torch.nn.init."):
             return args[0] if args else UNKNOWN

@@ -36,7 +36,9 @@ class FloorDiv:
     def __init__(self, num: "Expr", den: int):
         self.num = num
         self.den = den
-        self._key = f"({num})//{den}"
+        inner = num.key()
+        simple = len(num.terms) == 1 and list(num.terms.values())[0] == 1
+        self._key = f"{inner}//{den}" if simple else f"({inner})//{den}"
 
     def key(self) -> str:
         return self._key
@@ -67,7 +69,8 @@ class Expr:
     def key(self) -> str:
         if self._key is None:
             parts = []
-            for mono in sorted(self.terms, key=lambda m: (len(m), [a.key() for a in m])):
+            # symbolic terms first, the constant last: "H//2 - 6", as people write sizes
+            for mono in sorted(self.terms, key=lambda m: (len(m) == 0, -len(m), [a.key() for a in m])):
                 coeff = self.terms[mono]
                 body = "*".join(a.key() for a in mono)
                 if not body:

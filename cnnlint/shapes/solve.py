@@ -21,6 +21,7 @@ class Solver:
     def __init__(self):
         self.lower: dict = {}          # symbol -> smallest plausible value
         self.facts: list = []          # Exprs that must equal zero (earlier checks that were satisfied)
+        self.labels: list = []         # what each fact came from ("fc1 in_features"), for `cnnlint shapes`
         self.positive: list = []       # sizes that must be >= 1 for the model to run at all
 
     def symbol(self, name: str, lower: int = 1) -> D.Expr:
@@ -44,13 +45,14 @@ class Solver:
     def can_be_one(self, a) -> bool:
         return self.can_equal(a, 1)
 
-    def settle(self, a, b):
+    def settle(self, a, b, label=""):
         """Record a == b as a fact once a check has accepted it, so later checks see the implied size."""
         if a is None or b is None:
             return
         diff = D.sub(a, b)
-        if isinstance(diff, D.Expr) and len(self.facts) < 50:
+        if isinstance(diff, D.Expr) and len(self.facts) < 50 and diff not in self.facts:
             self.facts.append(diff)
+            self.labels.append(label)
 
     def solutions(self, a, b, limit=8):
         """Up to `limit` assignments that make a == b (for messages), or None when the search was not complete."""
