@@ -55,6 +55,7 @@ class TorchRun:
     error: str | None  # "ExcType: message" when raised
     calls: list[tuple[str, tuple[int, ...]]]  # (leaf name, output shape) per leaf call
     output_shape: tuple[int, ...] | None
+    params: int | None = None  # sum(p.numel() for p in model.parameters()) when the model was built
 
 
 # --------------------------------------------------------------------------- torch side
@@ -104,7 +105,8 @@ def run_in_torch(source: str, path, input_shape, dtype) -> TorchRun:
         except Exception as exc:  # torch raises RuntimeError, ValueError, IndexError...
             return TorchRun(True, f"{type(exc).__name__}: {exc}", calls, None)
     out = out[0] if isinstance(out, (tuple, list)) else out
-    return TorchRun(False, None, calls, tuple(int(d) for d in out.shape))
+    return TorchRun(False, None, calls, tuple(int(d) for d in out.shape),
+                    sum(p.numel() for p in model.parameters()))
 
 
 # --------------------------------------------------------------------------- shape formulas (torch's)

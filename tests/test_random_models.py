@@ -116,3 +116,8 @@ def test_cnnlint_matches_torch(gm):
         assert fa.models, "cnnlint analysed no model"
         got = [(c.name, _shape(c.output_shape)) for c in fa.models[0].calls]
         assert got == run.calls
+        from cnnlint.lint import lint_text
+        from cnnlint.positions import Positions
+        from cnnlint.summary import summarize
+        kept = lint_text(gm.source, path, keep_analysis=True)
+        assert summarize(kept, Positions(kept.module))[0].total_params == run.params
