@@ -10,8 +10,6 @@ parsed whole, exactly as the command line does.
 
 from __future__ import annotations
 
-import io
-import tokenize
 from collections import OrderedDict
 
 import libcst as cst
@@ -23,40 +21,45 @@ _CONTINUATION = ("else", "elif", "except", "finally", "case")
 
 
 def split(text: str):
-    """[(first line, chunk text)] at top-level statement starts, or None when tokenizing fails."""
+    """[(first line, chunk text)] at top-level statement starts.
+
+    A line scan, not a tokenizer (which costs more than the parse it saves): a line at column 0 that starts a
+    name or a decorator, outside a triple-quoted string, starts a chunk. A wrong guess (inside brackets, a
+    string we misread) leaves a chunk that does not parse on its own, and IncrementalParser then parses the
+    whole buffer, so the split can only cost time, never change a result."""
     lines = text.splitlines(keepends=True)
-    starts = set()
-    try:
-        depth = 0
-        previous_end = 0
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.type == tokenize.OP and tok.string in "([{":
-                depth += 1
-            elif tok.type == tokenize.OP and tok.string in ")]}":
-                depth -= 1
-            elif tok.type in (tokenize.NAME, tokenize.OP, tokenize.STRING, tokenize.NUMBER) and depth == 0 and \
-                    tok.start[1] == 0 and tok.start[0] > previous_end:
-                starts.add(tok.start[0])
-            if tok.type in (tokenize.NEWLINE,):
-                previous_end = tok.end[0]
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return None
     chunks = []
     begin = 1
-    for number in sorted(starts):
-        line = lines[number - 1]
-        word = line.split(None, 1)[0].rstrip(":") if line.strip() else ""
-        if word in _CONTINUATION or number == 1:
-            continue
-        if _previous_code_line(lines, number).startswith("@"):
-            continue          # keep a decorator with its definition
-        start = _comment_block_start(lines, number)
-        if start <= begin:
-            continue
-        chunks.append((begin, "".join(lines[begin - 1:start - 1])))
-        begin = start
+    in_string = None
+    for number, line in enumerate(lines, 1):
+        if in_string is None and number > 1 and line[:1] and (line[0].isalpha() or line[0] in "_@"):
+            word = line.split(None, 1)[0].rstrip(":")
+            if word not in _CONTINUATION and not _previous_code_line(lines, number).startswith("@"):
+                start = _comment_block_start(lines, number)
+                if start > begin:
+                    chunks.append((begin, "".join(lines[begin - 1:start - 1])))
+                    begin = start
+        in_string = _strings_after(line, in_string)
     chunks.append((begin, "".join(lines[begin - 1:])))
     return chunks
+
+
+def _strings_after(line, in_string):
+    """Whether a triple-quoted string is open after this line (roughly: quotes in comments are not told apart)."""
+    i = 0
+    while True:
+        if in_string is None:
+            hits = [(line.find(q, i), q) for q in ('"""', "\'\'\'")]
+            hits = [(at, q) for at, q in hits if at >= 0]
+            if not hits:
+                return None
+            at, in_string = min(hits)
+            i = at + 3
+        else:
+            at = line.find(in_string, i)
+            if at < 0:
+                return in_string
+            in_string, i = None, at + 3
 
 
 def _previous_code_line(lines, number):
@@ -105,7 +108,7 @@ class IncrementalParser:
     def parse(self, text: str):
         """(module, positions) where positions has .of(node); raises SourceError like parse.parse."""
         chunks = split(text)
-        if chunks is None or len(chunks) < 2:
+        if len(chunks) < 2:
             return parse(text), None
         parts = []
         for first_line, chunk in chunks:

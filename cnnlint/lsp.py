@@ -20,7 +20,7 @@ from .incremental import IncrementalParser
 from .lint import lint_text
 from .report.lsp_format import SEVERITY, lsp_range, utf16_column
 
-DEBOUNCE_SECONDS = 0.05
+DEBOUNCE_SECONDS = 0.025
 
 
 def uri_to_path(uri: str) -> Path:
