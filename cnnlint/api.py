@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .lint import FileResult, Selection, lint_file, lint_text
+from .lint import FileResult, Selection, lint_text
 
 
 def lint_source(text: str, path: str = "<string>", select=(), ignore=()):

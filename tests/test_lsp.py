@@ -1,7 +1,6 @@
 """The language server end to end: a real LSP client (pytest-lsp) talking to `cnnlint lsp` over stdio."""
 
 import sys
-from pathlib import Path
 
 import pytest
 import pytest_lsp

@@ -848,7 +848,6 @@ class Interpreter:
             values = list(values[0])
         out = []
         axis = 0
-        ellipsis = [i for i, v in enumerate(values) if v is Ellipsis or (isinstance(v, V.External) and v.name == "Ellipsis")]
         consumed = sum(1 for v in values if v is not None and not (isinstance(v, V.External) and v.name == "Ellipsis")
                        and v is not Ellipsis)
         for v in values:

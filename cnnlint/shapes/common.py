@@ -92,3 +92,62 @@ def conv_transpose_out(size, kernel, stride, padding, dilation, output_padding):
     out = D.sub(out, D.mul(2, padding))
     out = D.add(out, D.mul(dilation, D.sub(kernel, 1)))
     return D.add(D.add(out, output_padding), 1)
+
+
+# -- shape formulas shared by a layer and its functional form (nn.Conv2d and F.conv2d, ...) --------------------
+def conv_spatial(spatial, n, kernel, stride, padding, dilation):
+    """Output sizes of a convolution; padding may be "same", "valid", an int or a tuple."""
+    if padding == "same":
+        return tuple(spatial)
+    kernel, stride, dilation = ntuple(kernel, n), ntuple(stride, n), ntuple(dilation, n)
+    pads = (0,) * n if padding == "valid" else ntuple(padding, n)
+    return tuple(conv_out(s, k, st, p, d) for s, k, st, p, d in zip(spatial, kernel, stride, pads, dilation))
+
+
+def pool_spatial(spatial, n, kernel, stride, padding, dilation, ceil_mode):
+    """Output sizes of max/avg/LP pooling; stride None (or empty) means the kernel size."""
+    if ceil_mode not in (True, False):
+        return (None,) * n
+    kernel = ntuple(kernel, n)
+    stride = kernel if stride is None or stride == () or stride == [] else ntuple(stride, n)
+    padding, dilation = ntuple(padding, n), ntuple(dilation, n)
+    return tuple(pool_out(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(spatial, kernel, stride, padding,
+                                                                               dilation))
+
+
+def adaptive_spatial(spatial, n, output_size):
+    """Output sizes of adaptive pooling: an int, or a tuple in which None keeps the input size."""
+    if isinstance(output_size, (list, tuple)):
+        if len(output_size) != n:
+            return (None,) * n
+        return tuple(spatial[i] if s is None else as_dim(s) for i, s in enumerate(output_size))
+    return (as_dim(output_size),) * n
+
+
+def pixel_shuffle_shape(shape, r):
+    """(*, C*r*r, H, W) -> (*, C, H*r, W*r); None when unknown."""
+    if shape is None or len(shape) < 3 or as_int(r) is None:
+        return None
+    c, h, w = shape[-3:]
+    return shape[:-3] + (D.exact_div(c, r * r), D.mul(h, r), D.mul(w, r))
+
+
+def halve_axis(shape, dim):
+    """GLU: the axis `dim` halved; None when unknown."""
+    axis = norm_axis(dim, None if shape is None else len(shape))
+    if axis is None:
+        return None
+    out = list(shape)
+    out[axis] = D.floordiv(out[axis], 2)
+    return tuple(out)
+
+
+def pad_shape(shape, pads):
+    """F.pad / nn.*Pad: pads run from the last axis backwards (left, right, top, bottom, ...)."""
+    if shape is None or not isinstance(pads, (list, tuple)) or len(pads) % 2 or len(pads) // 2 > len(shape):
+        return None
+    out = list(shape)
+    for i in range(len(pads) // 2):
+        axis = len(shape) - 1 - i
+        out[axis] = D.add(D.add(out[axis], as_dim(pads[2 * i])), as_dim(pads[2 * i + 1]))
+    return tuple(out)

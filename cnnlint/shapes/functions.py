@@ -13,7 +13,8 @@ from typing import Callable
 
 from ..values import UNKNOWN, Tensor
 from . import dims as D
-from .common import (as_dim, as_int, conv_out, norm_axis, ntuple, pool_out, shape_of, tensor, unknown_tensor)
+from .common import (adaptive_spatial, as_dim, as_int, conv_spatial, halve_axis, norm_axis, ntuple, pad_shape,
+                     pixel_shuffle_shape, pool_spatial, shape_of, tensor, unknown_tensor)
 
 
 @dataclass
@@ -140,13 +141,7 @@ def _softmax(a):
 
 @fn("F.glu", "input, dim=-1")
 def _glu(a):
-    shape = shape_of(a["input"])
-    axis = norm_axis(a["dim"], None if shape is None else len(shape))
-    if axis is None:
-        return unknown_tensor()
-    out = list(shape)
-    out[axis] = D.floordiv(out[axis], 2)
-    return tensor(out)
+    return tensor(halve_axis(shape_of(a["input"]), a["dim"]))
 
 
 def broadcast(s1, s2):
@@ -631,14 +626,7 @@ def _interpolate(a):
 
 @fn("F.pad", "input, pad, mode='constant', value=None")
 def _pad(a):
-    shape, pad = shape_of(a["input"]), a["pad"]
-    if shape is None or not isinstance(pad, (list, tuple)) or len(pad) % 2 or len(pad) // 2 > len(shape):
-        return unknown_tensor()
-    out = list(shape)
-    for i in range(len(pad) // 2):
-        axis = len(shape) - 1 - i
-        out[axis] = D.add(D.add(out[axis], as_dim(pad[2 * i])), as_dim(pad[2 * i + 1]))
-    return tensor(out)
+    return tensor(pad_shape(shape_of(a["input"]), a["pad"]))
 
 
 def _pool_fn(n, with_dilation):
@@ -646,15 +634,9 @@ def _pool_fn(n, with_dilation):
         shape = shape_of(a["input"])
         if shape is None or len(shape) not in (n + 1, n + 2):
             return unknown_tensor()
-        kernel = ntuple(a["kernel_size"], n)
-        stride = kernel if a["stride"] in (None, (), []) else ntuple(a["stride"], n)
-        padding = ntuple(a["padding"], n)
-        dilation = ntuple(a.get("dilation", 1), n) if with_dilation else (1,) * n
-        ceil_mode = a["ceil_mode"]
-        if ceil_mode not in (True, False):
-            return tensor(shape[:-n] + (None,) * n)
-        out = tensor(shape[:-n] + tuple(pool_out(s, k, st, p, d, ceil_mode) for s, k, st, p, d in
-                                        zip(shape[-n:], kernel, stride, padding, dilation)))
+        dilation = a.get("dilation", 1) if with_dilation else 1
+        out = tensor(shape[:-n] + pool_spatial(shape[-n:], n, a["kernel_size"], a["stride"], a["padding"], dilation,
+                                               a["ceil_mode"]))
         if a.get("return_indices") is True:
             return (out, Tensor(out.shape, dtype="long"))
         return out
@@ -675,12 +657,7 @@ def _adaptive_fn(n):
         shape = shape_of(a["input"])
         if shape is None or len(shape) not in (n + 1, n + 2):
             return unknown_tensor()
-        size = a["output_size"]
-        if isinstance(size, (list, tuple)) and len(size) == n:
-            dims = tuple(shape[-n + i] if s is None else as_dim(s) for i, s in enumerate(size))
-        else:
-            dims = (as_dim(size),) * n
-        return tensor(shape[:-n] + dims)
+        return tensor(shape[:-n] + adaptive_spatial(shape[-n:], n, a["output_size"]))
     return transfer
 
 
@@ -694,14 +671,8 @@ def _conv_fn(n):
         shape, w = shape_of(a["input"]), shape_of(a["weight"])
         if shape is None or len(shape) not in (n + 1, n + 2) or w is None or len(w) != n + 2:
             return unknown_tensor()
-        stride, dilation = ntuple(a["stride"], n), ntuple(a["dilation"], n)
-        padding = a["padding"]
-        if padding == "same":
-            spatial = shape[-n:]
-        else:
-            pads = (0,) * n if padding == "valid" else ntuple(padding, n)
-            spatial = tuple(conv_out(s, k, st, p, d) for s, k, st, p, d in zip(shape[-n:], w[2:], stride, pads, dilation))
-        return tensor(shape[:-n - 1] + (w[0],) + tuple(spatial))
+        spatial = conv_spatial(shape[-n:], n, tuple(w[2:]), a["stride"], a["padding"], a["dilation"])
+        return tensor(shape[:-n - 1] + (w[0],) + spatial)
     return transfer
 
 
@@ -720,11 +691,7 @@ def _f_embedding(a):
 
 @fn("F.pixel_shuffle torch.pixel_shuffle", "input, upscale_factor")
 def _pixel_shuffle(a):
-    shape, r = shape_of(a["input"]), as_int(a["upscale_factor"])
-    if shape is None or len(shape) < 3 or r is None:
-        return unknown_tensor()
-    c, h, w = shape[-3:]
-    return tensor(shape[:-3] + (D.exact_div(c, r * r), D.mul(h, r), D.mul(w, r)))
+    return tensor(pixel_shuffle_shape(shape_of(a["input"]), a["upscale_factor"]))
 
 
 LOSS_FNS = """F.cross_entropy F.nll_loss F.mse_loss F.l1_loss F.smooth_l1_loss F.huber_loss F.binary_cross_entropy

@@ -12,8 +12,8 @@ from typing import Callable
 
 from ..values import UNKNOWN, Tensor
 from . import dims as D
-from .common import (as_dim, as_int, conv_out, conv_transpose_out, norm_axis, ntuple, pool_out, shape_of,
-                     tensor, unknown_tensor)
+from .common import (adaptive_spatial, as_dim, as_int, conv_spatial, conv_transpose_out, halve_axis, norm_axis,
+                     ntuple, pad_shape, pixel_shuffle_shape, pool_spatial, shape_of, tensor, unknown_tensor)
 
 
 @dataclass
@@ -77,13 +77,7 @@ for _name, _params in {"Softmax": "dim", "LogSoftmax": "dim", "Softmin": "dim", 
 
 @layer("GLU", "dim", dim=-1)
 def _glu(lay, x, **kw):
-    shape = shape_of(x)
-    axis = norm_axis(lay.arg("dim", -1), None if shape is None else len(shape))
-    if axis is None:
-        return unknown_tensor()
-    out = list(shape)
-    out[axis] = D.floordiv(out[axis], 2)
-    return tensor(out)
+    return tensor(halve_axis(shape_of(x), lay.arg("dim", -1)))
 
 
 # -- linear ---------------------------------------------------------------------------------------------------
@@ -133,15 +127,9 @@ def _conv(lay, x, **kw):
     shape = shape_of(x)
     if shape is None or len(shape) not in (n + 1, n + 2):
         return unknown_tensor()
-    kernel, stride, dilation = (ntuple(lay.arg(p), n) for p in ("kernel_size", "stride", "dilation"))
-    padding = lay.arg("padding")
-    spatial = shape[-n:]
-    if padding == "same":
-        out_spatial = list(spatial)
-    else:
-        pads = (0,) * n if padding == "valid" else ntuple(padding, n)
-        out_spatial = [conv_out(s, k, st, p, d) for s, k, st, p, d in zip(spatial, kernel, stride, pads, dilation)]
-    return tensor(shape[:-n - 1] + (as_dim(lay.arg("out_channels")),) + tuple(out_spatial))
+    out_spatial = conv_spatial(shape[-n:], n, lay.arg("kernel_size"), lay.arg("stride"), lay.arg("padding"),
+                               lay.arg("dilation"))
+    return tensor(shape[:-n - 1] + (as_dim(lay.arg("out_channels")),) + out_spatial)
 
 
 @layer("LazyConv1d LazyConv2d LazyConv3d", "out_channels, kernel_size, stride, padding, dilation, groups, bias",
@@ -221,15 +209,8 @@ def _pool(lay, x, dilation):
     shape = shape_of(x)
     if shape is None or len(shape) not in (n + 1, n + 2):
         return unknown_tensor()
-    kernel = ntuple(lay.arg("kernel_size"), n)
-    stride_arg = lay.arg("stride")
-    stride = kernel if stride_arg is None or stride_arg == () or stride_arg == [] else ntuple(stride_arg, n)
-    padding = ntuple(lay.arg("padding", 0), n)
-    ceil_mode = lay.arg("ceil_mode", False)
-    if ceil_mode not in (True, False):
-        return tensor(shape[:-n] + (None,) * n)
-    out = [pool_out(s, k, st, p, d, ceil_mode) for s, k, st, p, d in zip(shape[-n:], kernel, stride, padding, dilation)]
-    return tensor(shape[:-n] + tuple(out))
+    return tensor(shape[:-n] + pool_spatial(shape[-n:], n, lay.arg("kernel_size"), lay.arg("stride"),
+                                            lay.arg("padding", 0), dilation, lay.arg("ceil_mode", False)))
 
 
 @layer("AdaptiveAvgPool1d AdaptiveAvgPool2d AdaptiveAvgPool3d AdaptiveMaxPool1d AdaptiveMaxPool2d AdaptiveMaxPool3d",
@@ -239,12 +220,7 @@ def _adaptive_pool(lay, x, **kw):
     shape = shape_of(x)
     if shape is None or len(shape) not in (n + 1, n + 2):
         return unknown_tensor()
-    size = lay.arg("output_size")
-    if isinstance(size, (list, tuple)):
-        size = [shape[-n + i] if s is None else as_dim(s) for i, s in enumerate(size)] if len(size) == n else [None] * n
-    else:
-        size = [as_dim(size)] * n
-    out = tensor(shape[:-n] + tuple(size))
+    out = tensor(shape[:-n] + adaptive_spatial(shape[-n:], n, lay.arg("output_size")))
     if lay.arg("return_indices") is True:
         return (out, Tensor(out.shape, dtype="long"))
     return out
@@ -282,12 +258,7 @@ def _upsample(lay, x, **kw):
 
 @layer("PixelShuffle", "upscale_factor")
 def _pixel_shuffle(lay, x, **kw):
-    shape = shape_of(x)
-    r = as_int(lay.arg("upscale_factor"))
-    if shape is None or len(shape) < 3 or r is None:
-        return unknown_tensor()
-    c, h, w = shape[-3:]
-    return tensor(shape[:-3] + (D.exact_div(c, r * r), D.mul(h, r), D.mul(w, r)))
+    return tensor(pixel_shuffle_shape(shape_of(x), lay.arg("upscale_factor")))
 
 
 @layer("PixelUnshuffle", "downscale_factor")
@@ -313,16 +284,10 @@ def _pad(lay, x, **kw):
         return unknown_tensor()
     pad = lay.arg("padding")
     if isinstance(pad, int) and not isinstance(pad, bool):
-        pads = [pad] * (2 * n)
-    elif isinstance(pad, (list, tuple)) and len(pad) == 2 * n:
-        pads = list(pad)
-    else:
+        pad = [pad] * (2 * n)
+    if not isinstance(pad, (list, tuple)) or len(pad) != 2 * n:
         return tensor(shape[:-n] + (None,) * n)
-    out = list(shape)
-    for i in range(n):   # pads run from the last axis backwards: (left, right, top, bottom, ...)
-        axis = len(shape) - 1 - i
-        out[axis] = D.add(D.add(out[axis], as_dim(pads[2 * i])), as_dim(pads[2 * i + 1]))
-    return tensor(out)
+    return tensor(pad_shape(shape, pad))
 
 
 # -- recurrent ----------------------------------------------------------------------------------------------
