@@ -11,16 +11,7 @@ from cnnlint.lint import lint_file
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "torch"
 
-BUGGY = """import torch.nn as nn
-# cnnlint: input=(2, 3, 16, 16)
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(3, 4, 3)
-        self.fc = nn.Linear(4 * 16 * 16, 2)
-    def forward(self, x):
-        return self.fc(self.conv(x).flatten(1))
-"""
+from samples import LINEAR_BUG as BUGGY
 
 
 def cnnlint(*args, cwd):
@@ -44,7 +35,7 @@ def test_edit_invalidates_and_path_is_reattached(tmp_path):
     model.write_text(BUGGY)
     code, found = cnnlint(model, cwd=tmp_path)
     assert code == 1 and found[0]["path"] == str(model)
-    model.write_text(BUGGY.replace("4 * 16 * 16", "4 * 14 * 14"))
+    model.write_text(BUGGY.replace("8 * 28 * 28", "8 * 26 * 26"))
     assert cnnlint(model, cwd=tmp_path) == (0, [])
     copy = tmp_path / "copy.py"          # same content, other path: a hit, reported at the new path
     copy.write_text(BUGGY)

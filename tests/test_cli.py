@@ -12,17 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "torch"
 
-BUGGY = """import torch.nn as nn
-# cnnlint: input=(4, 1, 28, 28)
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 8, 3)
-        self.fc = nn.Linear(8 * 28 * 28, 10)
-    def forward(self, x):
-        return self.fc(self.conv(x).flatten(1))
-"""
-CLEAN = BUGGY.replace("8 * 28 * 28", "8 * 26 * 26")
+from samples import LINEAR_BUG as BUGGY, LINEAR_FIXED
+CLEAN = LINEAR_FIXED
 
 
 def run(*args, cwd=None):

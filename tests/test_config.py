@@ -5,17 +5,7 @@ import subprocess
 import sys
 import textwrap
 
-BUGGY = """import torch.nn as nn
-# cnnlint: input=(4, 1, 28, 28)
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 8, 3)
-        self.fc = nn.Linear(8 * 28 * 28, 10)
-        self.soft = nn.Softmax()
-    def forward(self, x):
-        return self.soft(self.fc(self.conv(x).flatten(1)))
-"""
+from samples import LINEAR_AND_SOFTMAX_BUG as BUGGY
 NO_COMMENT = BUGGY.replace("# cnnlint: input=(4, 1, 28, 28)\n", "")
 
 
