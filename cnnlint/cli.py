@@ -46,10 +46,14 @@ def cli():
 @click.option("--extend-select", default="", help="Codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", default="", help="Comma-separated rule codes or prefixes to disable.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule after the report.")
+@click.option("--fix", "apply_fix", is_flag=True, help="Apply safe fixes in place.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the fixes as a unified diff; write nothing (exit 1 if any).")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that change behaviour beyond the flagged value.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cnnlint_cache/).")
-def check(paths, output_format, config_path, select, extend_select, ignore, statistics, exit_zero, jobs, no_cache):
+def check(paths, output_format, config_path, select, extend_select, ignore, statistics, apply_fix, show_diff,
+          unsafe_fixes, exit_zero, jobs, no_cache):
     """Lint files and directories (default: the current directory)."""
     import gc
     # Each file's CST is large and short-lived; the default thresholds make the cyclic collector walk it again
@@ -74,6 +78,16 @@ def check(paths, output_format, config_path, select, extend_select, ignore, stat
                 return None
             return cfg.settings_for(path, _codes(select), _codes(ignore), _codes(extend_select))
 
+        if show_diff or apply_fix:
+            from .fix import fix_paths
+            diffs, fixed = fix_paths(paths or ["."], settings_for, unsafe=unsafe_fixes, write=not show_diff)
+            if show_diff:
+                click.echo("".join(diffs), nl=False)
+                click.echo(f"{fixed} fix{'es' * (fixed != 1)} available in {len(diffs)} file"
+                           f"{'s' * (len(diffs) != 1)}.", err=True)
+                sys.exit(1 if diffs else 0)
+            click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)} in {len(diffs)} file{'s' * (len(diffs) != 1)}.",
+                       err=True)
         cache = None
         if not no_cache:
             from .cache import Cache

@@ -7,6 +7,15 @@ from typing import Any, Optional
 
 
 @dataclass
+class Fix:
+    """Replacements of CST nodes: safe ones only set the flagged value; unsafe ones change more behaviour."""
+
+    description: str
+    safe: bool
+    replacements: list = field(default_factory=list)    # [(old CST node, new CST node)]
+
+
+@dataclass
 class Finding:
     """A rule's verdict, located by CST node; positions are resolved only for findings that get reported."""
 
@@ -15,6 +24,7 @@ class Finding:
     message: str
     related: list = field(default_factory=list)   # [(CST node or None, message)]
     gid: Any = None                               # the graph node judged, when there is one
+    fix: Any = None                               # a Fix, when the repair is certain enough to offer
 
 
 @dataclass
@@ -38,6 +48,7 @@ class Diagnostic:
     message: str
     related: list = field(default_factory=list)   # [Related]
     source_line: Optional[str] = None
+    fix: Optional[dict] = None                    # {"description", "applicability": "safe" | "unsafe"}
 
     def to_json(self) -> dict:
         data = asdict(self)

@@ -114,8 +114,10 @@ def to_diagnostics(module, text, path, findings, selection=Selection(), position
                 related.append(Related(str(path), pos[0], pos[1], message))
         rule = rules[f.code]
         severity = selection.severity.get(f.code, rule.severity)
+        fix = None if f.fix is None else {"description": f.fix.description,
+                                          "applicability": "safe" if f.fix.safe else "unsafe"}
         out.append(Diagnostic(str(path), start[0], start[1], end[0], end[1], f.code, rule.name, severity,
-                              f.message, related, line_text))
+                              f.message, related, line_text, fix))
     out.sort(key=lambda d: (d.line, d.column, d.code))
     return out
 

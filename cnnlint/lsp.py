@@ -105,7 +105,8 @@ def to_lsp(d) -> types.Diagnostic:
                                         range=types.Range(types.Position(rel.line - 1, rel.column - 1),
                                                           types.Position(rel.line - 1, rel.column - 1))),
                 message=rel.message) for rel in d.related],
-        data={"rule": d.rule},
+        data={"rule": d.rule, **({"fix": d.fix["description"], "applicability": d.fix["applicability"]}
+                                 if d.fix else {})},
     )
 
 
@@ -184,12 +185,25 @@ def inlay_hints(ls: CnnlintServer, params: types.InlayHintParams):
 @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
                 types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
 def code_actions(ls: CnnlintServer, params: types.CodeActionParams):
+    from .fix import fix_text
     actions = []
     uri = params.text_document.uri
+    document = ls.workspace.get_text_document(uri)
     for diag in params.context.diagnostics:
         if diag.source != "cnnlint" or not diag.code:
             continue
         line = diag.range.start.line
+        data = diag.data if isinstance(diag.data, dict) else {}
+        settings = ls.settings_for(uri_to_path(uri)) if data.get("fix") else None
+        if settings is not None:
+            fixed = fix_text(document.source, uri_to_path(uri), settings, unsafe=True, only=(line + 1, diag.code))
+            if fixed.applied:
+                whole = types.Range(types.Position(0, 0), types.Position(len(document.lines), 0))
+                unsafe = data.get("applicability") == "unsafe"
+                actions.append(types.CodeAction(
+                    title=f"Fix {diag.code}: {data['fix']}" + (" (changes behaviour)" if unsafe else ""),
+                    kind=types.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=not unsafe,
+                    edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=fixed.text)]})))
         text = _line_text(ls, uri, line)
         end = types.Position(line, len(text.encode("utf-16-le")) // 2)
         if "# noqa" in text:

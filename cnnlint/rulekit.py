@@ -80,12 +80,12 @@ class RuleContext:
             previous = shape
         return out[-limit:]
 
-    def report(self, code, node, message, related=(), gid=None):
+    def report(self, code, node, message, related=(), gid=None, fix=None):
         """A finding at CST `node`; `gid` is the graph node judged, used to drop cascades of an earlier error."""
         if node is None:
             return
         self.findings.append(Finding(code, node, message, list(related),
-                                     gid if gid is not None else self.current_gid))
+                                     gid if gid is not None else self.current_gid, fix))
 
     def call_site(self, data):
         """Where a forward-side fix goes: the call, or the constructor for a layer run inside a Sequential."""

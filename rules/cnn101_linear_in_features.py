@@ -1,6 +1,7 @@
 """CNN101 linear-in-features: a Linear layer whose in_features is not the size of the last axis it receives."""
 
-from cnnlint.rulekit import Rule, set_hint, show
+from cnnlint.fixes import flattened_factors, set_argument
+from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
@@ -49,17 +50,13 @@ def check(ctx):
         if not ctx.differs(last, expected):
             continue
         message = (f"{ctx.layer_label(layer)} expects {show(expected)} input features ({param}), "
-                   f"but the tensor it receives is {ctx_shape(x)}: its last axis is {show(last)}")
+                   f"but the tensor it receives is {shape_text(x)}: its last axis is {show(last)}")
         other = [i for i, d in enumerate(x.shape[:-1]) if i > 0 and not ctx.differs(d, expected)
                  and isinstance(d, int)]
         if other:
             message += f"; {show(expected)} is the size of axis {other[0]}, not of the last axis (permute or flatten first?)"
         else:
             message += "; " + set_hint(param, last, expected)
+        fix = set_argument(layer, param, last, flattened_factors(ctx.run, x)) if isinstance(last, int) else None
         ctx.report("CNN101", ctx.where_built(layer, data), message,
-                   ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")])
-
-
-def ctx_shape(x):
-    from cnnlint.rulekit import shape_text
-    return shape_text(x)
+                   ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")], fix=fix)

@@ -1,5 +1,8 @@
 """CNN102 conv-in-channels: a convolution whose in_channels is not the channel count it receives."""
 
+import libcst as cst
+
+from cnnlint.fixes import code_of, replace_call_argument, set_argument
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
@@ -70,7 +73,27 @@ def check(ctx):
         if layer.type_name == "Conv1d" and src is not None and x.rank == 3 and not ctx.differs(x.shape[2], expected):
             message += (f"; it is a (N, L, E) sequence from {ctx.layer_label(src)} and Conv1d reads (N, C, L): "
                         f"transpose it with x.transpose(1, 2) before {label}")
+            fix = transpose_input(data)
         else:
             message += "; " + set_hint("in_channels", got, expected)
+            fix = set_argument(layer, "in_channels", got) if isinstance(got, int) else None
         ctx.report("CNN102", ctx.where_built(layer, data), message,
-                   ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+                   ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
+
+
+def transpose_input(data, extra=()):
+    """Unsafe: feed the layer x.transpose(1, 2), where it is called directly (not inside a Sequential)."""
+    call = data["cst"]
+    if not data.get("direct", True) or not isinstance(call, cst.Call) or not call.args or call.args[0].star:
+        return None
+    arg = call.args[0].value
+    text = code_of(arg)
+    if not isinstance(arg, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        text = f"({text})"
+    fix = replace_call_argument(call, 0, f"{text}.transpose(1, 2)", "transpose the (N, L, E) input to (N, E, L)")
+    if fix is not None:
+        for more in extra:
+            if more is None:
+                return None
+            fix.replacements.extend(more.replacements)
+    return fix

@@ -1,5 +1,6 @@
 """CNN103 norm-num-features: a normalisation layer sized for another number of features."""
 
+from cnnlint.fixes import set_argument
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
@@ -81,4 +82,5 @@ def check(ctx):
             ctx.report("CNN103", ctx.where_built(layer, data),
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
                        f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected)}",
-                       ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+                       ctx.chain(x) + [(data["cst"], f"{label} is called here")],
+                       fix=set_argument(layer, param, got) if isinstance(got, int) else None)

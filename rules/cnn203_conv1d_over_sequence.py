@@ -1,9 +1,11 @@
 """CNN203 conv1d-over-sequence: Conv1d fed an embedding output (N, L, E) whose in_channels equals L."""
 
+from cnnlint.fixes import set_argument
 from cnnlint.rulekit import Rule, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
+from .cnn102_conv_in_channels import transpose_input
 from ._helpers import sequence_source
 
 RULE = Rule(
@@ -54,4 +56,6 @@ def check(ctx):
                    f"{label} is fed {shape_text(x)}, a (N, L, E) sequence from {ctx.layer_label(src)}: in_channels={show(expected)} "
                    f"is the sequence length, so it convolves along the embedding axis (size {show(x.shape[2])}); "
                    f"transpose with x.transpose(1, 2) and set in_channels={show(x.shape[2])}",
-                   ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+                   ctx.chain(x) + [(data["cst"], f"{label} is called here")],
+                   fix=transpose_input(data, [set_argument(layer, "in_channels", x.shape[2])]
+                                       if isinstance(x.shape[2], int) else [None]))

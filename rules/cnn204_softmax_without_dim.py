@@ -1,5 +1,8 @@
 """CNN204 softmax-without-dim: softmax / log_softmax / nn.Softmax with the axis left implicit."""
 
+import libcst as cst
+
+from cnnlint.diagnostics import Fix
 from cnnlint.rulekit import Rule, shape_text
 
 RULE = Rule(
@@ -33,12 +36,26 @@ def check(ctx):
         if data["args"].get("dim", None) is None and "dim" in data["args"]:
             x = data["args"].get("input")
             name = data["op"].replace("torch.nn.functional.", "F.")
+            # the fix names the class axis of (N, C, ...) logits; torch's implicit choice is axis 0 (the batch!) for
+            # 3-D inputs, which is the bug this rule is about
+            implicit = None if getattr(x, "rank", None) is None else (0 if x.rank <= 1 else 1)
             ctx.report("CNN204", data["cst"],
                        f"{name} without dim on {shape_text(x)}: torch picks the axis implicitly (and warns); "
-                       f"pass dim= explicitly", ctx.chain(x, 3))
+                       f"pass dim= explicitly", ctx.chain(x, 3),
+                       fix=add_dim(data["cst"], implicit) if implicit is not None else None)
     for layer in ctx.layers:
         if layer.type_name in LAYERS and layer.call is not None and layer.args.get("dim") is None \
                 and not layer.args.get("__unknown__"):
             ctx.report("CNN204", layer.call,
                        f"nn.{layer.type_name}() without dim: torch picks the axis implicitly at each call (and "
-                       f"warns); pass dim= explicitly (dim=1 for (N, C) logits)")
+                       f"warns); pass dim= explicitly (dim=1 for (N, C) logits)", fix=add_dim(layer.call, 1))
+
+
+def add_dim(call, dim):
+    """Unsafe: name the axis torch would pick (dim=1 for (N, C) logits)."""
+    if not isinstance(call, cst.Call) or any(a.star for a in call.args):
+        return None
+    new = call.with_changes(args=[*call.args, cst.Arg(keyword=cst.Name("dim"), value=cst.Integer(str(dim)),
+                                                       equal=cst.AssignEqual(cst.SimpleWhitespace(""),
+                                                                             cst.SimpleWhitespace("")))])
+    return Fix(f"pass dim={dim}", False, [(call, new)])

@@ -1,5 +1,8 @@
 """CNN205 softmax-into-cross-entropy: probabilities fed to a loss that applies log_softmax itself."""
 
+import libcst as cst
+
+from cnnlint.diagnostics import Fix
 from cnnlint.rulekit import Rule, describe_op
 from cnnlint.values import Tensor
 
@@ -56,4 +59,12 @@ def check(ctx):
         ctx.report("CNN205", data["cst"],
                    f"the input of cross-entropy comes from {describe_op(src)}: CrossEntropyLoss applies "
                    f"log_softmax itself and expects raw logits; drop the softmax",
-                   [(src["cst"], "softmax applied here")] if src["cst"] is not None else [])
+                   [(src["cst"], "softmax applied here")] if src["cst"] is not None else [], fix=drop_softmax(src))
+
+
+def drop_softmax(src):
+    """Unsafe: return the logits instead of their softmax, where the softmax is a call of its own."""
+    call = src["cst"]
+    if not src.get("direct", True) or not isinstance(call, cst.Call) or not call.args or call.args[0].star:
+        return None
+    return Fix("drop the softmax: return logits", False, [(call, call.args[0].value)])

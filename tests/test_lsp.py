@@ -92,14 +92,17 @@ async def test_inlay_hints_at_line_ends(client: LanguageClient, tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_noqa_code_action(client: LanguageClient, tmp_path):
+async def test_fix_and_noqa_code_actions(client: LanguageClient, tmp_path):
     uri = await open_and_wait(client, tmp_path / "model.py", MODEL)
     (diag,) = client.diagnostics[uri]
     actions = await client.text_document_code_action_async(types.CodeActionParams(
         text_document=types.TextDocumentIdentifier(uri=uri), range=diag.range,
         context=types.CodeActionContext(diagnostics=[diag])))
-    (action,) = actions
-    (edit,) = action.edit.changes[uri]
+    fix, noqa = actions
+    assert fix.title == "Fix CNN101: set in_features=16 * 4 * 4" and fix.is_preferred
+    (whole,) = fix.edit.changes[uri]
+    assert whole.new_text == MODEL.replace("nn.Linear(16 * 5 * 5, 120)", "nn.Linear(16 * 4 * 4, 120)")
+    (edit,) = noqa.edit.changes[uri]
     assert edit.new_text == "  # noqa: CNN101" and edit.range.start.line == 11
 
 
