@@ -61,7 +61,8 @@ def test_json_output_fields(tmp_path):
     assert len(data) == 1
     d = data[0]
     assert set(d) == {"path", "line", "column", "end_line", "end_column", "code", "rule", "severity", "message",
-                      "related"}
+                      "related", "fix"}
+    assert d["fix"] == {"description": "set in_features=8 * 26 * 26", "applicability": "safe"}
     assert (d["line"], d["column"], d["code"], d["rule"], d["severity"]) == (7, 19, "CNN101", "linear-in-features",
                                                                             "error")
     assert d["end_line"] == 7 and d["end_column"] > d["column"]
