@@ -6,8 +6,6 @@ A fix that sets a constructor argument is *safe* only when the argument was writ
 
 from __future__ import annotations
 
-import libcst as cst
-
 from .diagnostics import Fix
 from .shapes import dims as D
 from .shapes.torch_layers import LAYERS
@@ -16,6 +14,7 @@ from .values import Tensor
 
 def argument_node(layer, param):
     """The CST expression the user wrote for a constructor parameter, or None."""
+    import libcst as cst  # here, not at the top: loading the rules must not load LibCST (cached runs)
     call = layer.call
     spec = LAYERS.get(layer.kind)
     if not isinstance(call, cst.Call) or spec is None:
@@ -32,6 +31,7 @@ def argument_node(layer, param):
 
 
 def _literal_only(node) -> bool:
+    import libcst as cst
     if isinstance(node, cst.Integer):
         return True
     if isinstance(node, cst.BinaryOperation):
@@ -42,6 +42,7 @@ def _literal_only(node) -> bool:
 
 
 def _is_product(node) -> bool:
+    import libcst as cst
     return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply)
 
 
@@ -63,6 +64,7 @@ def flattened_factors(run, tensor):
 
 def set_argument(layer, param, value, factors=None, what=None):
     """A Fix that sets `param` of `layer` to the int `value`, or None when the argument cannot be found."""
+    import libcst as cst
     old = argument_node(layer, param)
     if old is None or not isinstance(value, int):
         return None
@@ -73,6 +75,7 @@ def set_argument(layer, param, value, factors=None, what=None):
 
 def replace_call_argument(call, index, new_text, description, safe=False):
     """A Fix replacing the index-th argument of a call expression."""
+    import libcst as cst
     if not isinstance(call, cst.Call) or index >= len(call.args) or call.args[index].star:
         return None
     old = call.args[index].value
@@ -80,4 +83,5 @@ def replace_call_argument(call, index, new_text, description, safe=False):
 
 
 def code_of(node) -> str:
+    import libcst as cst
     return cst.Module(body=[]).code_for_node(node)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import re
 
-import libcst as cst
-
 from . import values as V
 from .shapes.common import as_dim
 from .shapes.torch_layers import CONTAINERS
@@ -95,6 +93,7 @@ def dataset_hint(source: str):
 
 def first_layer(interp, module, depth=0):
     """The first leaf layer a model applies to its (first) input, found by reading forward; None if unclear."""
+    import libcst as cst  # here: the configuration reads input specs without loading LibCST (cached runs)
     if depth > 8:
         return None
     if isinstance(module, V.Layer):
@@ -117,6 +116,7 @@ def first_layer(interp, module, depth=0):
 
 def _first_layer_in(interp, module, method, depth):
     """The first layer `method` applies to its first parameter, following `self.helper(x)` calls."""
+    import libcst as cst
     params = list(method.params.params)
     if len(params) < 2 or depth > 8:
         return None
@@ -142,6 +142,7 @@ def _first_layer_in(interp, module, method, depth):
 
 def _first_call_on(stmt, arg):
     """The first call in a statement whose first argument is the bare name `arg`."""
+    import libcst as cst
     found = []
 
     class Finder(cst.CSTVisitor):

@@ -1,7 +1,5 @@
 """CNN102 conv-in-channels: a convolution whose in_channels is not the channel count it receives."""
 
-import libcst as cst
-
 from cnnlint.fixes import code_of, replace_call_argument, set_argument
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
@@ -83,6 +81,8 @@ def check(ctx):
 
 def transpose_input(data, extra=()):
     """Unsafe: feed the layer x.transpose(1, 2), where it is called directly (not inside a Sequential)."""
+    import libcst as cst  # only when a fix is built: a cached run never loads LibCST
+
     call = data["cst"]
     if not data.get("direct", True) or not isinstance(call, cst.Call) or not call.args or call.args[0].star:
         return None

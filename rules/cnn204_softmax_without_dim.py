@@ -1,7 +1,5 @@
 """CNN204 softmax-without-dim: softmax / log_softmax / nn.Softmax with the axis left implicit."""
 
-import libcst as cst
-
 from cnnlint.diagnostics import Fix
 from cnnlint.rulekit import Rule, shape_text
 
@@ -53,6 +51,8 @@ def check(ctx):
 
 def add_dim(call, dim):
     """Unsafe: name the axis torch would pick (dim=1 for (N, C) logits)."""
+    import libcst as cst  # only when a fix is built: a cached run never loads LibCST
+
     if not isinstance(call, cst.Call) or any(a.star for a in call.args):
         return None
     new = call.with_changes(args=[*call.args, cst.Arg(keyword=cst.Name("dim"), value=cst.Integer(str(dim)),

@@ -1,7 +1,5 @@
 """CNN205 softmax-into-cross-entropy: probabilities fed to a loss that applies log_softmax itself."""
 
-import libcst as cst
-
 from cnnlint.diagnostics import Fix
 from cnnlint.rulekit import Rule, describe_op
 from cnnlint.values import Tensor
@@ -64,6 +62,8 @@ def check(ctx):
 
 def drop_softmax(src):
     """Unsafe: return the logits instead of their softmax, where the softmax is a call of its own."""
+    import libcst as cst  # only when a fix is built: a cached run never loads LibCST
+
     call = src["cst"]
     if not src.get("direct", True) or not isinstance(call, cst.Call) or not call.args or call.args[0].star:
         return None

@@ -69,3 +69,13 @@ def test_corrupt_entry_is_ignored(tmp_path):
     entry = next((tmp_path / "c").rglob(f"{key}.json"))
     entry.write_text("{not json")
     assert cache.get(key, model) is None
+
+
+def test_a_fully_cached_run_never_loads_the_parser(tmp_path):
+    """The point of the cache: an unchanged re-run reads bytes and JSON, and never imports LibCST."""
+    cnnlint(FIXTURES, cwd=tmp_path)
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "cnnlint", str(FIXTURES), "--output-format", "json"],
+                       capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if "|" in line}
+    assert "cnnlint.cli" in imported
+    assert not {"libcst", "networkx", "torch", "pygls"} & imported
