@@ -170,11 +170,7 @@ def _first_call_on(stmt, arg):
     return found[0] if found else None
 
 
-class _StopType:
-    func = None
-
-
-_Stop = _StopType()
+_Stop = object()      # "the input is touched before any layer": no first layer to read the shape from
 
 
 def guess_input(layer, solver, hint=None):
