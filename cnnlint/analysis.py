@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from . import values as V
-from .extract.evaluator import BudgetExceeded, Frame
+from .extract.domain import BudgetExceeded, Frame
 from .extract.imports import resolve_imports, uses_framework
 from .graph import STEP_BUDGET, Run
 from .inputs import comment_inputs, dataset_hint, first_layer, guess_input

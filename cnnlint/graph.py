@@ -14,7 +14,8 @@ from typing import Optional
 import networkx as nx
 
 from . import values as V
-from .extract.evaluator import BudgetExceeded, Interpreter
+from .extract.domain import BudgetExceeded
+from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
 from .shapes.torch_layers import CONTAINERS, LAYERS
 from .values import UNKNOWN, Tensor

@@ -1,0 +1,313 @@
+"""Python's own builtins for the evaluator: range, len, list/dict/str methods, math, isinstance, and the
+methods of torch containers (ModuleList.append, ...). A mixin of cnnlint.extract.evaluator.Interpreter."""
+
+from __future__ import annotations
+
+import math
+
+from .. import values as V
+from ..shapes import dims as D
+from ..shapes.torch_layers import CONTAINERS
+from ..values import UNKNOWN, Tensor
+
+from .domain import Builtin, PDict, PList, _is_dimlike, truth
+from .imports import canonical
+
+
+class BuiltinsMixin:
+    def call_builtin_method(self, method, args, kwargs, frame):
+        obj, name = method.obj, method.name
+        if isinstance(obj, V.Layer):
+            return self.call_container_method(obj, name, args, frame)
+        if isinstance(obj, V.Instance):
+            # nn.Module.register_buffer / add_module ...: an attribute by another name
+            if len(args) >= 2 and isinstance(args[0], str):
+                self.set_attr(obj, args[0], args[1], frame)
+            return None
+        if isinstance(obj, PList):
+            if name in ("append", "insert", "extend", "pop", "remove", "clear", "reverse", "sort"):
+                self.mutate(obj, frame)
+            if name == "append" and len(args) == 1:
+                obj.append(args[0])
+                return None
+            if name == "extend" and len(args) == 1:
+                items = self.iterate(args[0])
+                if items is None:
+                    obj.poisoned = True
+                else:
+                    obj.extend(items)
+                return None
+            if name == "insert" and len(args) == 2 and isinstance(args[0], int):
+                obj.insert(args[0], args[1])
+                return None
+            if name == "pop" and not obj.poisoned and obj:
+                if not args:
+                    return obj.pop()
+                if isinstance(args[0], int) and -len(obj) <= args[0] < len(obj):
+                    return obj.pop(args[0])
+            if name in ("index", "count") and not obj.poisoned and args:
+                try:
+                    return getattr(obj, name)(args[0])
+                except (ValueError, TypeError):
+                    return UNKNOWN
+            if name == "copy":
+                return PList(obj, born=frame.uncertain)
+            obj.poisoned = True
+            return UNKNOWN
+        if isinstance(obj, dict):
+            if getattr(obj, "poisoned", False):
+                return UNKNOWN
+            if name in ("get", "pop", "setdefault", "update") and getattr(obj, "maybe", None) and (
+                    not args or not isinstance(args[0], (str, int)) or args[0] in obj.maybe or name == "update"):
+                if name != "get":
+                    obj.poisoned = True
+                return UNKNOWN
+            if name == "get" and args and not isinstance(args[0], (Tensor, D.Expr)) and args[0] is not UNKNOWN:
+                try:
+                    return obj.get(args[0], args[1] if len(args) > 1 else None)
+                except TypeError:
+                    return UNKNOWN
+            if name in ("keys", "values"):
+                return PList(getattr(obj, name)())
+            if name == "items":
+                return PList(obj.items())
+            if name in ("update", "pop", "setdefault", "clear") and isinstance(obj, PDict):
+                self.mutate(obj, frame)
+                if name == "update" and args and isinstance(args[0], dict) and not getattr(args[0], "poisoned", False):
+                    obj.update(args[0])
+                    return None
+                if name == "setdefault" and args:
+                    try:
+                        return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
+                    except TypeError:
+                        pass
+                obj.poisoned = True
+            return UNKNOWN
+        if isinstance(obj, str):
+            if name in ("lower", "upper", "strip", "startswith", "endswith", "replace", "split", "join", "format"):
+                if all(isinstance(a, (str, int, float, list, tuple)) for a in args) and not kwargs:
+                    try:
+                        result = getattr(obj, name)(*args)
+                        return PList(result) if isinstance(result, list) else result
+                    except Exception:
+                        return UNKNOWN
+            return UNKNOWN
+        if isinstance(obj, tuple) and name in ("index", "count") and args:
+            try:
+                return getattr(obj, name)(args[0])
+            except (ValueError, TypeError):
+                return UNKNOWN
+        return UNKNOWN
+
+    def call_container_method(self, layer, name, args, frame):
+        """ModuleList.append, Sequential.add_module, ...; any other call may change it, so it becomes opaque."""
+        if frame.uncertain:
+            layer.args["__opaque__"] = True
+        children = layer.children
+        if name == "append" and len(args) == 1 and V.is_module(args[0]):
+            children[str(len(children))] = args[0]
+            return layer
+        if name == "extend" and len(args) == 1:
+            items = self.iterate(args[0])
+            if items is not None and all(V.is_module(m) for m in items):
+                for m in items:
+                    children[str(len(children))] = m
+                return layer
+        if name == "add_module" and len(args) == 2 and isinstance(args[0], str) and V.is_module(args[1]):
+            children[args[0]] = args[1]
+            return None
+        if name in ("parameters", "named_parameters", "modules", "named_modules", "children", "train", "eval",
+                    "to", "cuda", "cpu", "apply", "zero_grad", "state_dict", "requires_grad_", "keys", "values",
+                    "items", "named_children", "__len__", "float", "half"):
+            if name in ("keys", "values", "items") and layer.kind == "torch.nn.ModuleDict" and not layer.args.get(
+                    "__opaque__"):
+                return PList(getattr(children, name)())
+            return UNKNOWN
+        layer.args["__opaque__"] = True
+        return UNKNOWN
+
+    def call_math(self, name, args):
+        fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
+              "pow": math.pow, "prod": math.prod, "gcd": math.gcd, "exp": math.exp, "isqrt": math.isqrt}.get(name)
+        if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
+            if name == "prod" and args and isinstance(args[0], (list, tuple)) and all(
+                    _is_dimlike(a) for a in args[0]):
+                return D.product(args[0])
+            return UNKNOWN
+        try:
+            return fn(*args)
+        except (ValueError, OverflowError, TypeError):
+            return UNKNOWN
+
+    def call_builtin(self, name, args, kwargs, node, frame):
+        def concrete(v):
+            return v is not UNKNOWN and not isinstance(v, (Tensor, V.Layer, V.Instance)) and not getattr(
+                v, "poisoned", False)
+        if name == "range":
+            if all(isinstance(a, int) and not isinstance(a, bool) for a in args) and 1 <= len(args) <= 3 and not kwargs:
+                try:
+                    return range(*args)
+                except ValueError:
+                    return UNKNOWN
+            return UNKNOWN
+        if name == "len":
+            if not args:
+                return UNKNOWN
+            v = args[0]
+            if isinstance(v, V.Layer) and v.kind in CONTAINERS:
+                return UNKNOWN if v.args.get("__opaque__") else len(v.children)
+            if isinstance(v, Tensor):
+                return v.shape[0] if v.shape and v.shape[0] is not None else UNKNOWN
+            if isinstance(v, (list, tuple, dict, str, range)) and concrete(v):
+                return len(v)
+            return UNKNOWN
+        if name in ("int", "float", "bool", "str", "round", "abs"):
+            if len(args) == 1 and isinstance(args[0], (int, float, str, bool)) and not kwargs:
+                try:
+                    return {"int": int, "float": float, "bool": bool, "str": str, "round": round, "abs": abs}[name](
+                        args[0])
+                except (ValueError, OverflowError):
+                    return UNKNOWN
+            if name == "int" and len(args) == 1 and isinstance(args[0], D.Expr):
+                return args[0]
+            if name == "round" and len(args) == 2 and all(isinstance(a, (int, float)) for a in args):
+                return round(*args)
+            return UNKNOWN
+        if name in ("list", "tuple"):
+            if not args:
+                return PList(born=frame.uncertain) if name == "list" else ()
+            items = self.iterate(args[0])
+            if items is None:
+                return UNKNOWN
+            return PList(items, born=frame.uncertain) if name == "list" else tuple(items)
+        if name == "dict":
+            out = PDict(born=frame.uncertain)
+            if args:
+                src = args[0]
+                if isinstance(src, dict) and concrete(src):
+                    out.update(src)
+                else:
+                    items = self.iterate(src)
+                    if items is None or not all(isinstance(p, tuple) and len(p) == 2 for p in items):
+                        return UNKNOWN
+                    try:
+                        out.update(items)
+                    except TypeError:
+                        return UNKNOWN
+            out.update(kwargs)
+            return out
+        if name in ("min", "max", "sum"):
+            items = args if len(args) > 1 else (self.iterate(args[0]) if args else None)
+            if items is None or not items or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
+                                                     for a in items):
+                if name == "sum" and items is not None and all(_is_dimlike(a) for a in items):
+                    total = 0
+                    for a in items:
+                        total = D.add(total, a)
+                    return total
+                return UNKNOWN
+            return {"min": min, "max": max, "sum": sum}[name](items)
+        if name == "enumerate":
+            items = self.iterate(args[0]) if args else None
+            start = args[1] if len(args) > 1 else kwargs.get("start", 0)
+            if items is None or not isinstance(start, int):
+                return UNKNOWN
+            return PList([(i + start, x) for i, x in enumerate(items)])
+        if name == "zip":
+            lists = [self.iterate(a) for a in args]
+            if any(l is None for l in lists):
+                return UNKNOWN
+            return PList(zip(*lists))
+        if name in ("reversed", "sorted"):
+            items = self.iterate(args[0]) if args else None
+            if items is None:
+                return UNKNOWN
+            if name == "reversed":
+                return PList(reversed(items))
+            try:
+                return PList(sorted(items))
+            except TypeError:
+                return UNKNOWN
+        if name == "divmod" and len(args) == 2 and all(isinstance(a, int) for a in args) and args[1]:
+            return divmod(*args)
+        if name == "isinstance":
+            return self.builtin_isinstance(args)
+        if name == "getattr":
+            if len(args) >= 2 and isinstance(args[1], str):
+                value = self.get_attr(args[0], args[1], node, frame)
+                if value is UNKNOWN and len(args) == 3 and isinstance(args[0], V.Instance) and not self.has_attr(
+                        args[0], args[1]):
+                    return args[2]
+                return value
+            return UNKNOWN
+        if name == "hasattr":
+            if len(args) == 2 and isinstance(args[0], V.Instance) and isinstance(args[1], str):
+                return True if self.has_attr(args[0], args[1]) else UNKNOWN
+            return UNKNOWN
+        if name == "setattr":
+            if len(args) == 3 and isinstance(args[1], str):
+                self.set_attr(args[0], args[1], args[2], frame)
+            return None
+        if name == "super":
+            owner = self.enclosing_class(frame)
+            if frame.self_obj is not None and owner is not None:
+                return V.Super(frame.self_obj, owner)
+            return UNKNOWN
+        if name in ("any", "all"):
+            items = self.iterate(args[0]) if args else None
+            if items is None:
+                return UNKNOWN
+            truths = [truth(i) for i in items]
+            if None in truths:
+                return UNKNOWN
+            return any(truths) if name == "any" else all(truths)
+        return UNKNOWN
+
+    def enclosing_class(self, frame):
+        func = frame.func
+        return func.owner if isinstance(func, V.Function) else None
+
+    def has_attr(self, instance, name):
+        return name in instance.attrs or name in instance.modules or instance.cls.lookup(name)[0] is not None
+
+    def builtin_isinstance(self, args):
+        if len(args) != 2:
+            return UNKNOWN
+        value, kinds = args
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        answers = []
+        for kind in kinds:
+            if isinstance(kind, Builtin):
+                py = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple,
+                      "dict": dict}.get(kind.name)
+                if py is None or value is UNKNOWN or isinstance(value, (Tensor, D.Expr)):
+                    if isinstance(value, D.Expr) and py is int:
+                        answers.append(True)
+                        continue
+                    answers.append(None)
+                    continue
+                answers.append(isinstance(value, py) and not (py is int and isinstance(value, bool)))
+            elif isinstance(kind, V.External):
+                name = canonical(kind.name)
+                if isinstance(value, Tensor):
+                    answers.append(True if name == "torch.Tensor" else None)
+                elif isinstance(value, V.Layer):
+                    answers.append(True if name in (value.kind, "torch.nn.Module") else None)
+                elif isinstance(value, (int, float, str, list, tuple)) and name.startswith("torch."):
+                    answers.append(False)
+                else:
+                    answers.append(None)
+            elif isinstance(kind, V.ClassValue):
+                if isinstance(value, V.Instance):
+                    answers.append(kind in value.cls.mro())
+                elif isinstance(value, (int, float, str, list, tuple, V.Layer, Tensor)):
+                    answers.append(False)
+                else:
+                    answers.append(None)
+            else:
+                answers.append(None)
+        if True in answers:
+            return True
+        if all(a is False for a in answers):
+            return False
+        return UNKNOWN

@@ -1,0 +1,108 @@
+"""The evaluator's own values and frames: lists and dicts that know when they stopped being exact, Python
+builtins as values, truthiness and the join of two paths. Shared by the interpreter and its mixins."""
+
+from __future__ import annotations
+
+from .. import values as V
+from ..shapes import dims as D
+from ..shapes.torch_layers import CONTAINERS
+from ..values import UNKNOWN, Tensor
+
+MAX_UNROLL = 1024          # iterations of one loop, unrolled; longer loops are joined instead
+
+MAX_DEPTH = 40             # nested user-function calls
+
+class BudgetExceeded(Exception):
+    """The analysis of one model took more steps than it may; what it found so far still stands."""
+
+class PList(list):
+    """A list built by the linted code. Changed under a condition we cannot decide, it becomes unknown."""
+
+    __slots__ = ("born", "poisoned")
+
+    def __init__(self, items=(), born=0):
+        super().__init__(items)
+        self.born = born
+        self.poisoned = False
+
+class PDict(dict):
+    """A dict built by the linted code. A key set under an undecidable condition is *maybe* there: its value is
+    unknown and asking whether it is there is undecidable too; anything less precise poisons the dict."""
+
+    __slots__ = ("born", "poisoned", "maybe")
+
+    def __init__(self, items=(), born=0):
+        super().__init__(items)
+        self.born = born
+        self.poisoned = False
+        self.maybe = set()
+
+class BuiltinMethod:
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj, name):
+        self.obj = obj
+        self.name = name
+
+class Builtin:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+BUILTINS = {name: Builtin(name) for name in (
+    "range len int float bool str list tuple dict set min max sum abs round enumerate zip reversed sorted isinstance "
+    "getattr setattr hasattr super print any all divmod pow iter next map filter type id callable issubclass "
+    "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
+
+UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
+
+class Frame:
+    __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module")
+
+    def __init__(self, local_vars=None, self_obj=None, closure=None, func=None, in_module=False):
+        self.locals = local_vars if local_vars is not None else {}
+        self.returns = []
+        self.halt = None          # None | "return" | "break" | "continue"
+        self.self_obj = self_obj
+        self.closure = closure
+        self.uncertain = 0        # depth of undecidable conditions around the current statement
+        self.func = func
+        self.in_module = in_module
+
+def truth(v):
+    """Python truthiness, or None when it cannot be decided."""
+    if v is UNKNOWN or isinstance(v, (Tensor, D.Expr)):
+        return None
+    if isinstance(v, (PList, PDict)) and v.poisoned:
+        return None
+    if isinstance(v, V.Layer):
+        return bool(v.children) if v.kind in CONTAINERS else True
+    if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod)):
+        return True
+    try:
+        return bool(v)
+    except Exception:
+        return None
+
+def join(a, b):
+    """The least precise value both a and b are: what a variable holds after an undecidable branch."""
+    if a is b:
+        return a
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.shape is None or b.shape is None or len(a.shape) != len(b.shape):
+            shape = None
+        else:
+            shape = tuple(x if x == y else None for x, y in zip(a.shape, b.shape))
+        return Tensor(shape, node=a.node if a.node == b.node else None, dtype=a.dtype if a.dtype == b.dtype else None)
+    if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and type(a) is type(b):
+        return type(a)(join(x, y) for x, y in zip(a, b)) if type(a) is not tuple else tuple(
+            join(x, y) for x, y in zip(a, b))
+    if type(a) is type(b) and isinstance(a, (int, float, str, bool, D.Expr)) and a == b:
+        return a
+    if a is None and b is None:
+        return None
+    return UNKNOWN
+
+def _is_dimlike(v):
+    return isinstance(v, D.Expr) or (isinstance(v, int) and not isinstance(v, bool))

@@ -1,0 +1,299 @@
+"""What is torch's in the evaluator: building user classes and torch layers and containers, calling
+torch functions and Tensor methods through the transfer tables, tensor indexing and attributes.
+A mixin of cnnlint.extract.evaluator.Interpreter."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from .. import values as V
+from ..shapes import dims as D
+from ..shapes import functions as FN
+from ..shapes.torch_layers import CONTAINERS, LAYERS
+from ..values import UNKNOWN, Tensor
+from .imports import canonical, dotted
+from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
+
+
+class TorchMixin:
+    def tensor_index(self, base, node, frame):
+        values = []
+        for element in node.slice:
+            s = element.slice
+            if isinstance(s, cst.Index):
+                values.append(self.eval(s.value, frame))
+            else:
+                parts = [self.eval(p, frame) if p is not None else None for p in (s.lower, s.upper, s.step)]
+                values.append(("slice", parts))
+        return self.tensor_index_values(base, values, node)
+
+    def tensor_index_values(self, base, values, node):
+        """x[0], x[:, -1], x[..., :k], x[:, None]: the resulting shape, or unknown."""
+        shape = base.shape
+        if shape is None:
+            return Tensor(None, dtype=base.dtype)
+        if len(values) == 1 and isinstance(values[0], tuple) and values[0] and values[0][0] != "slice":
+            values = list(values[0])
+        out = []
+        axis = 0
+        consumed = sum(1 for v in values if v is not None and not (isinstance(v, V.External) and v.name == "Ellipsis")
+                       and v is not Ellipsis)
+        for v in values:
+            if v is Ellipsis or (isinstance(v, V.External) and v.name == "Ellipsis"):
+                skip = len(shape) - consumed
+                if skip < 0:
+                    return Tensor(None)
+                out.extend(shape[axis:axis + skip])
+                axis += skip
+                continue
+            if v is None:
+                out.append(1)
+                continue
+            if axis >= len(shape):
+                return Tensor(None)
+            size = shape[axis]
+            if isinstance(v, tuple) and len(v) == 2 and v[0] == "slice":
+                lo, hi, step = v[1]
+                if lo is None and hi is None and step is None:
+                    out.append(size)
+                elif all(p is None or (isinstance(p, int) and not isinstance(p, bool)) for p in (lo, hi, step)) \
+                        and isinstance(size, int):
+                    out.append(len(range(size)[slice(lo, hi, step)]))
+                elif step is None and lo is None and _is_dimlike(hi) and isinstance(hi, int) and hi >= 0 and size is not None:
+                    out.append(None)   # min(hi, size) is unknown for symbolic sizes
+                else:
+                    out.append(None)
+                axis += 1
+            elif isinstance(v, int) and not isinstance(v, bool) or isinstance(v, D.Expr):
+                axis += 1
+            elif isinstance(v, Tensor):
+                if v.dtype == "long" and v.shape is not None:
+                    out.extend(v.shape)
+                    axis += 1
+                else:
+                    return Tensor(None, dtype=base.dtype)
+            else:
+                return Tensor(None, dtype=base.dtype)
+        out.extend(shape[axis:])
+        result = Tensor(tuple(out), dtype=base.dtype)
+        self.run.record("Tensor.__getitem__", {"input": base}, result, node)
+        return result
+
+    def call_unknown_args(self, func, node):
+        """f(*xs) with xs not known: a layer built this way is still a layer, with unknown arguments."""
+        if isinstance(func, V.External):
+            name = canonical(func.name)
+            if name in LAYERS or name in CONTAINERS:
+                layer = V.Layer(name, {}, node)
+                layer.args["__unknown__"] = True
+                if name in CONTAINERS:
+                    layer.args["__opaque__"] = True
+                self.run.layers.append(layer)
+                return layer
+        if isinstance(func, (V.Layer, V.Instance)):
+            return Tensor(None)
+        return UNKNOWN
+
+    def make_class(self, node, frame):
+        bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None]
+        cls = V.ClassValue(node.name.value, node, bases, {}, {})
+        body_frame = Frame(cls.attrs, in_module=frame.in_module)
+        body_frame.closure = frame.locals if not frame.in_module else None
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                cls.methods[stmt.name.value] = stmt
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        try:
+                            self.exec_small(small, body_frame)
+                        except BudgetExceeded:
+                            raise
+                        except Exception:
+                            pass
+        return cls
+
+    def instantiate(self, cls, args, kwargs, node):
+        if "__init__" not in cls.methods and "__new__" in cls.methods:
+            return UNKNOWN
+        instance = V.Instance(cls, call=node)
+        init, owner = cls.lookup("__init__")
+        if isinstance(init, cst.FunctionDef):
+            self.call_function(V.Function(init, owner, instance), args, kwargs, node)
+        else:
+            # no user __init__: the framework base's constructor takes the arguments
+            self.init_external_base(instance, cls.external_bases(), args, kwargs, node)
+        dataclass_like = any(dotted(d.decorator) in ("dataclass", "dataclasses.dataclass") or (
+            isinstance(d.decorator, cst.Call) and dotted(d.decorator.func) in ("dataclass", "dataclasses.dataclass"))
+            for d in cls.node.decorators)
+        if dataclass_like:
+            return UNKNOWN
+        return instance
+
+    def init_external_base(self, instance, bases, args, kwargs, node):
+        names = {b.name for b in bases}
+        if "torch.nn.Sequential" in names:
+            container = self.build_container("torch.nn.Sequential", args, kwargs, node)
+            instance.modules.update(container.children)
+        elif "torch.nn.ModuleList" in names:
+            container = self.build_container("torch.nn.ModuleList", args, kwargs, node)
+            instance.modules.update(container.children)
+
+    def call_super_method(self, sup, name, args, kwargs, node):
+        mro = sup.instance.cls.mro() if isinstance(sup.instance, V.Instance) else []
+        after = mro[mro.index(sup.after) + 1:] if sup.after in mro else []
+        for cls in after:
+            if name in cls.methods:
+                return self.call_function(V.Function(cls.methods[name], cls, sup.instance), args, kwargs, node)
+        if name == "__init__" and isinstance(sup.instance, V.Instance):
+            self.init_external_base(sup.instance, sup.after.external_bases() if isinstance(
+                sup.after, V.ClassValue) else [], args, kwargs, node)
+            return None
+        if name == "forward" and isinstance(sup.instance, V.Instance):
+            return self.run.call_module(self, sup.instance, args, kwargs, node, skip_user_forward=True)
+        return UNKNOWN
+
+    def build_container(self, kind, args, kwargs, node):
+        layer = V.Layer(kind, {}, node)
+        self.run.layers.append(layer)
+        if kind == "torch.nn.Sequential":
+            if len(args) == 1 and isinstance(args[0], dict):
+                if getattr(args[0], "poisoned", False):
+                    layer.args["__opaque__"] = True
+                layer.children = {str(k): v for k, v in args[0].items()}
+            else:
+                layer.children = {str(i): v for i, v in enumerate(args)}
+        elif kind == "torch.nn.ModuleList":
+            items = self.iterate(args[0]) if args else []
+            if items is None:
+                layer.args["__opaque__"] = True
+                items = []
+            layer.children = {str(i): v for i, v in enumerate(items)}
+        elif kind == "torch.nn.ModuleDict":
+            source = args[0] if args else kwargs.get("modules", {})
+            if isinstance(source, dict) and not getattr(source, "poisoned", False):
+                layer.children = {str(k): v for k, v in source.items()}
+            elif isinstance(source, list) and not source.poisoned and all(
+                    isinstance(p, tuple) and len(p) == 2 for p in source):
+                layer.children = {str(k): v for k, v in source}
+            else:
+                layer.args["__opaque__"] = True
+        if any(not V.is_module(c) for c in layer.children.values()):
+            layer.args["__opaque__"] = True
+            layer.children = {k: c for k, c in layer.children.items() if V.is_module(c)}
+        return layer
+
+    def call_external(self, name, args, kwargs, node, frame):
+        if name in CONTAINERS:
+            return self.build_container(name, args, kwargs, node)
+        spec = LAYERS.get(name)
+        if spec is not None:
+            return self.build_layer(spec, args, kwargs, node)
+        if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            source = args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
+            return Tensor(source.shape, node=source.node, dtype=source.dtype, param=True)
+        if name == "torch.autograd.Variable":
+            return args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
+        if name.startswith("torch.nn.init."):
+            return args[0] if args else UNKNOWN
+        if name in ("collections.OrderedDict", "typing.OrderedDict"):
+            return self.call_builtin("dict", args, kwargs, node, frame)
+        if name.startswith("math."):
+            return self.call_math(name[5:], args)
+        if name in ("typing.cast", "typing_extensions.cast"):
+            return args[1] if len(args) == 2 else UNKNOWN
+        if name in ("functools.partial",):
+            return UNKNOWN
+        spec = FN.lookup(name)
+        if spec is not None:
+            return self.record_fn(name, args, kwargs, node, spec)
+        self.escape(args, kwargs)
+        if name.startswith("torch.") and any(isinstance(a, Tensor) for a in args):
+            return Tensor(None)
+        return UNKNOWN
+
+    @staticmethod
+    def escape(args, kwargs):
+        """Lists and dicts handed to code we do not read may be changed by it."""
+        for value in list(args) + list(kwargs.values()):
+            if isinstance(value, (PList, PDict)):
+                value.poisoned = True
+            elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
+                value.args["__opaque__"] = True
+
+    def build_layer(self, spec, args, kwargs, node):
+        bound = dict(spec.defaults)
+        for name, value in zip(spec.params, args):
+            bound[name] = value
+        if len(args) > len(spec.params):
+            bound["__unknown__"] = True
+        bound.update(kwargs)
+        layer = V.Layer(spec.kind, bound, node)
+        self.run.layers.append(layer)
+        return layer
+
+    def record_fn(self, name, args, kwargs, node, spec=None):
+        spec = spec or FN.lookup(name)
+        if spec is None:
+            return Tensor(None)
+        bound = FN.bind(spec, args, dict(kwargs))
+        if bound is None:
+            return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
+        try:
+            output = spec.transfer(bound)
+        except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
+            output = Tensor(None)
+        return self.run.record(spec.op, bound, output, node)
+
+    def call_tensor_method(self, method, args, kwargs, node):
+        spec = FN.lookup("Tensor." + method.name)
+        if spec is None:
+            return Tensor(None) if method.name not in ("tolist", "item", "numpy", "data_ptr", "is_contiguous",
+                                                        "element_size", "get_device", "stride") else UNKNOWN
+        return self.record_fn("Tensor." + method.name, [method.tensor] + list(args), kwargs, node, spec)
+
+    def tensor_attr(self, t, name, node):
+        if name == "shape":
+            return UNKNOWN if t.shape is None else tuple(UNKNOWN if d is None else d for d in t.shape)
+        if name == "ndim":
+            return UNKNOWN if t.shape is None else len(t.shape)
+        if name in ("T", "mT"):
+            return self.record_fn("Tensor.t" if name == "T" and t.rank == 2 else "Tensor.transpose",
+                                  [t] if name == "T" and t.rank == 2 else [t, -2, -1], {}, node)
+        if name in ("data", "real"):
+            return t
+        if name in ("dtype", "device", "is_cuda", "requires_grad", "grad", "layout"):
+            return UNKNOWN
+        return V.TensorMethod(t, name)
+
+    def layer_attr(self, layer, name):
+        if name in layer.args:
+            return layer.args[name]
+        if layer.kind in CONTAINERS:
+            if name in layer.children:
+                return layer.children[name]
+            return BuiltinMethod(layer, name)
+        spec = LAYERS.get(layer.kind)
+        if spec is not None and name in spec.params:
+            return UNKNOWN
+        if name == "weight":
+            return Tensor(_weight_shape(layer))
+        if name in ("bias",):
+            return Tensor(None)
+        return UNKNOWN
+
+
+def _weight_shape(layer):
+    from ..shapes.common import as_dim, ntuple
+    kind = layer.type_name
+    a = layer.args
+    if kind == "Linear":
+        return (as_dim(a.get("out_features")), as_dim(a.get("in_features")))
+    if kind.startswith("Conv") and not kind.startswith("ConvTranspose"):
+        n = int(kind[-2])
+        groups = a.get("groups", 1)
+        cin = D.exact_div(as_dim(a.get("in_channels")), as_dim(groups)) if as_dim(groups) else None
+        return (as_dim(a.get("out_channels")), cin) + ntuple(a.get("kernel_size"), n)
+    if kind == "Embedding":
+        return (as_dim(a.get("num_embeddings")), as_dim(a.get("embedding_dim")))
+    return None
