@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .lint import Selection, _suppressed, run_rules
+from .lint import Selection, run_rules, suppressed
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _fix_once(text, path, selection, unsafe, only) -> FixResult:
         (line, _), _ = positions.of(f.node)
         if line is None or (only is not None and (line, f.code) != tuple(only)):
             continue
-        if 0 < line <= len(lines) and _suppressed(lines[line - 1], f.code):
+        if 0 < line <= len(lines) and suppressed(lines[line - 1], f.code):
             continue
         olds = [id(old) for old, _ in f.fix.replacements]
         if any(o in mapping for o in olds):

@@ -51,11 +51,10 @@ class FileResult:
 
 
 def problem(path, code, message, line=1, column=1, source_line=None):
-    if code in NOTICES:
-        return Diagnostic(str(path), line, column, line, column + 1, code, NOTICES[code], "info", message, [],
-                          source_line)
-    return Diagnostic(str(path), line, column, line, column + 1, code, INPUT_PROBLEMS[code], "error", message, [],
-                      source_line)
+    """A diagnostic about an input itself (unreadable, syntax, too large) rather than about its shapes."""
+    notice = code in NOTICES
+    return Diagnostic(str(path), line, column, line, column + 1, code, (NOTICES if notice else INPUT_PROBLEMS)[code],
+                      "info" if notice else "error", message, [], source_line)
 
 
 def run_rules(analysis, selection):
@@ -105,7 +104,7 @@ def to_diagnostics(module, text, path, findings, selection=Selection(), position
         if start is None:
             continue
         line_text = lines[start[0] - 1] if 0 < start[0] <= len(lines) else None
-        if line_text is not None and _suppressed(line_text, f.code):
+        if line_text is not None and suppressed(line_text, f.code):
             continue
         related = []
         for node, message in f.related:
@@ -122,7 +121,8 @@ def to_diagnostics(module, text, path, findings, selection=Selection(), position
     return out
 
 
-def _suppressed(line_text, code):
+def suppressed(line_text, code):
+    """Whether `# noqa` or `# noqa: CODE` on the line covers `code`."""
     m = _NOQA.search(line_text)
     if not m:
         return False
