@@ -18,6 +18,10 @@ PACKAGES=(
     "timm|timm|timm/models"
     "transformers|transformers|transformers/models"
     "keras|keras|keras/src/applications"
+    # more published PyTorch model code, for the precision check (bench/corpus_check.py)
+    "segmentation-models-pytorch|segmentation-models-pytorch==0.6.0|segmentation_models_pytorch"
+    "kornia|kornia==0.9.0|kornia"
+    "monai|monai==1.6.1|monai/networks"
 )
 
 mkdir -p "$DIR"

@@ -45,7 +45,7 @@ def main():
     follow = "--follow" in sys.argv[1:]
     root = Path(os.environ.get("CNNLINT_CORPUS", Path.home() / ".cache" / "cnnlint-corpus"))
     dirs = subprocess.run(["bash", str(HERE / "corpus.sh")], capture_output=True, text=True, check=True).stdout.split()
-    print(f"{'package':14} {'files':>6} {'analysed':>8} {'errors':>7} {'warnings':>8} {'notes':>6} {'crashes':>8} "
+    print(f"{"package":28} {'files':>6} {'analysed':>8} {'errors':>7} {'warnings':>8} {'notes':>6} {'crashes':>8} "
           f"{'wall s':>7}")
     bad = 0
     findings = []
@@ -64,7 +64,7 @@ def main():
         notes = sum(x["severity"] == "info" for x in diagnostics)
         bad += errors + crashes
         findings += [x for x in diagnostics if x["severity"] != "info" or x["code"] != "CNN004"]
-        row = f"{name:14} {files:6} {analysed:8} {errors:7} {warnings:8} {notes:6} {crashes:8} {wall:7.1f}"
+        row = f"{name:28} {files:6} {analysed:8} {errors:7} {warnings:8} {notes:6} {crashes:8} {wall:7.1f}"
         if follow:
             runs, calls, known = followed(d)
             row += f"   models run {runs}, layer calls {calls}, shape known {known / max(calls, 1):.0%}"
