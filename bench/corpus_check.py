@@ -45,7 +45,7 @@ def main():
     follow = "--follow" in sys.argv[1:]
     root = Path(os.environ.get("CNNLINT_CORPUS", Path.home() / ".cache" / "cnnlint-corpus"))
     dirs = subprocess.run(["bash", str(HERE / "corpus.sh")], capture_output=True, text=True, check=True).stdout.split()
-    print(f"{"package":28} {'files':>6} {'analysed':>8} {'errors':>7} {'warnings':>8} {'notes':>6} {'crashes':>8} "
+    print(f"{'package':28} {'files':>6} {'analysed':>8} {'errors':>7} {'warnings':>8} {'notes':>6} {'crashes':>8} "
           f"{'wall s':>7}")
     bad = 0
     findings = []
