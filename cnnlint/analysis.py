@@ -16,7 +16,8 @@ from . import values as V
 from .extract.domain import BudgetExceeded, Frame
 from .extract.imports import resolve_imports, uses_framework
 from .graph import STEP_BUDGET, Run
-from .inputs import comment_inputs, dataset_hint, first_layer, guess_input
+from .shapes.torch_layers import SEQUENTIALS
+from .inputs import comment_inputs, dataset_hint, first_layer, guess_input, keras_input
 from .shapes import dims as D
 from .values import UNKNOWN, Tensor
 
@@ -90,7 +91,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
                 continue
             runs.append(_run_model(ctx, lambda run, cls=value: run.interp.instantiate(cls, [], {}, cls.node),
                                    name, spec, hint))
-        elif isinstance(value, V.Layer) and value.kind == "torch.nn.Sequential" and (
+        elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and (
                 name not in already_run or forced_input):
             spec = forced_input or comments.get(name)
             runs.append(_run_model(ctx, lambda run, seq=value: seq, name, spec, hint))
@@ -159,7 +160,10 @@ def _run_model_in(run, build, name, spec, hint):
 
 
 def _call_on_guess(run, model, name, hint):
-    guessed = guess_input(first_layer(run.interp, model), run.solver, hint)
+    if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
+        guessed = keras_input(model, run.solver)
+    else:
+        guessed = guess_input(first_layer(run.interp, model), run.solver, hint)
     if guessed is None:
         return
     shape, source = guessed

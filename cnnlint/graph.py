@@ -17,7 +17,8 @@ from . import values as V
 from .extract.domain import BudgetExceeded
 from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
-from .shapes.torch_layers import CONTAINERS, LAYERS
+from .shapes.keras_layers import KERAS_LAYERS
+from .shapes.torch_layers import CONTAINERS, LAYERS, SEQUENTIALS
 from .values import UNKNOWN, Tensor
 
 STEP_BUDGET = 400_000     # evaluator steps one run may take
@@ -31,6 +32,7 @@ class LayerCall:
     node: object            # CST call node (position resolved on demand)
     graph_node: int
     layer: object = None
+    input_shape: Optional[tuple] = None      # Keras counts parameters from the width that arrives
 
 
 @dataclass
@@ -104,6 +106,7 @@ class Run:
         self.current: Optional[ModelRun] = None
         # (CST Name, tensor, is_assignment) for every tensor a name held: for hovers and inlay hints only
         self.names: Optional[list] = [] if file_ctx.record_names else None
+        self.keras_counts: dict = {}
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -134,7 +137,8 @@ class Run:
 
     # -- module calls -----------------------------------------------------------------------------------------------
     def start_model(self, module, args, name=None, source="example"):
-        assign_paths(module)
+        if not (isinstance(module, V.Layer) and module.kind.startswith("keras.")):
+            assign_paths(module)          # Keras layers are named the Keras way, as they are called
         shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
         run = ModelRun(name or module.type_name, shapes, source, root=module,
                        first_node=self.graph.number_of_nodes(), run=self)
@@ -151,7 +155,10 @@ class Run:
             if hasattr(method, "body"):
                 return interp.call_function(V.Function(method, owner, module), args, kwargs, node)
             return UNKNOWN
-        top = self.current is None and args and isinstance(args[0], Tensor)
+        # a model run starts at a top-level call of a torch module or a Keras Sequential; a single Keras layer
+        # called in functional code is part of the keras.Model(inputs, outputs) it ends up in
+        keras_layer = isinstance(module, V.Layer) and module.kind.startswith("keras.") and module.kind not in CONTAINERS
+        top = self.current is None and args and isinstance(args[0], Tensor) and not keras_layer
         if top:
             self.current = self.start_model(module, args, name, source)
         try:
@@ -179,11 +186,11 @@ class Run:
             if module.kind not in CONTAINERS:
                 self._record_layer_call(module, args, kwargs, output, node, direct)
             return output
-        if module.kind == "torch.nn.Sequential":
+        if module.kind in SEQUENTIALS:
             return self._run_sequential(interp, list(module.children.values()), args, kwargs, node)
         if module.kind in CONTAINERS:
             return UNKNOWN
-        spec = LAYERS.get(module.kind)
+        spec = LAYERS.get(module.kind) or KERAS_LAYERS.get(module.kind)
         try:
             output = spec.transfer(module, *args, **kwargs)
         except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
@@ -201,7 +208,9 @@ class Run:
         return x
 
     def _record_layer_call(self, layer, args, kwargs, output, node, direct):
-        spec = LAYERS.get(layer.kind)
+        spec = LAYERS.get(layer.kind) or KERAS_LAYERS.get(layer.kind)
+        if layer.kind.startswith("keras.") and layer.path is None:
+            layer.path = self.keras_name(layer)
         names = spec.forward_params if spec is not None else ()
         bound = {}
         for i, a in enumerate(args):
@@ -211,9 +220,55 @@ class Run:
         if self.current is not None:
             first = output[0] if isinstance(output, tuple) and output else output
             shape = first.shape if isinstance(first, Tensor) else None
+            first_in = args[0] if args else None
             self.current.calls.append(LayerCall(layer.path or "", layer.type_name, shape, node,
-                                                self.graph.number_of_nodes() - 1, layer))
+                                                self.graph.number_of_nodes() - 1, layer,
+                                                first_in.shape if isinstance(first_in, Tensor) else None))
         return output
+
+    # -- Keras ---------------------------------------------------------------------------------------------------
+    def keras_name(self, layer):
+        """The name Keras gives a layer: its name= argument, else snake_case of its class with a counter."""
+        import re
+        given = layer.args.get("name")
+        if isinstance(given, str):
+            return given
+        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", layer.type_name)).lower()
+        count = self.keras_counts.get(base, 0)
+        self.keras_counts[base] = count + 1
+        return base if count == 0 else f"{base}_{count}"
+
+    def keras_model(self, inputs, outputs, name=None):
+        """keras.Model(inputs, outputs): a model run made of the layer calls between them, in the order they ran."""
+        ins = [t for t in (inputs if isinstance(inputs, (list, tuple)) else [inputs]) if isinstance(t, Tensor)]
+        outs = [t for t in (outputs if isinstance(outputs, (list, tuple)) else [outputs]) if isinstance(t, Tensor)]
+        if not ins or not outs or any(t.node is None for t in ins + outs):
+            return
+        import networkx as nx
+        inside = set()
+        for t in outs:
+            inside |= nx.ancestors(self.graph, t.node) | {t.node}
+        start = {t.node for t in ins}
+        reachable = set()
+        for t in ins:
+            reachable |= nx.descendants(self.graph, t.node)
+        nodes = sorted(n for n in inside & reachable if n not in start)
+        run = ModelRun(name if isinstance(name, str) else "Model", [t.shape for t in ins], "keras-input",
+                       first_node=min(start), last_node=max(nodes, default=min(start)) + 1, run=self)
+        for n in nodes:
+            data = self.graph.nodes[n]
+            layer = data.get("layer")
+            if layer is None:
+                continue
+            output = data["output"]
+            first = output[0] if isinstance(output, tuple) and output else output
+            first_in = next(iter(data["args"].values()), None) if isinstance(data["args"], dict) else None
+            if isinstance(first_in, (list, tuple)):
+                first_in = first_in[0] if first_in else None
+            run.calls.append(LayerCall(layer.path or "", layer.type_name,
+                                       first.shape if isinstance(first, Tensor) else None, data["cst"], n, layer,
+                                       first_in.shape if isinstance(first_in, Tensor) else None))
+        self.model_runs.append(run)
 
     # -- chains for messages ------------------------------------------------------------------------------------------
     def producer(self, value):

@@ -208,3 +208,20 @@ def guess_input(layer, solver, hint=None):
         seq = solver.symbol("L")
         return ((n_batch, seq, size) if a.get("batch_first") else (seq, n_batch, size)), "guess"
     return None
+
+
+def keras_input(sequential, solver):
+    """A Keras Sequential's input: a leading keras.Input, or input_shape= / batch_input_shape= on its first layer."""
+    given = sequential.args.get("__input__")
+    if isinstance(given, V.Tensor) and given.shape is not None:
+        return given.shape, "keras-input"
+    first = next(iter(sequential.children.values()), None)
+    if not isinstance(first, V.Layer):
+        return None
+    shape = first.args.get("input_shape")
+    if isinstance(shape, (list, tuple)) and all(isinstance(d, int) or d is None for d in shape):
+        return (solver.symbol("N"),) + tuple(shape), "keras-input"
+    batch = first.args.get("batch_input_shape")
+    if isinstance(batch, (list, tuple)) and batch and all(isinstance(d, int) or d is None for d in batch):
+        return (batch[0] if isinstance(batch[0], int) else solver.symbol("N"),) + tuple(batch[1:]), "keras-input"
+    return None

@@ -7,7 +7,17 @@ from dataclasses import dataclass, field
 
 from . import values as V
 from .shapes import dims as D
+from .shapes.keras_layers import keras_parameter_count
 from .shapes.torch_params import parameter_count
+
+
+def call_parameters(call):
+    layer = call.layer
+    if layer is None:
+        return None
+    if layer.kind.startswith("keras."):
+        return keras_parameter_count(layer, call.input_shape)
+    return parameter_count(layer)
 
 
 @dataclass
@@ -116,8 +126,12 @@ def summarize(result, positions):
         for call in run.calls:
             start, _ = positions.of(call.node) if call.node is not None else (None, None)
             summary.rows.append(Row(call.name, call.type, start[0] if start else None, plain(call.output_shape),
-                                    parameter_count(call.layer) if call.layer is not None else None))
-        summary.total_params = total_parameters(run.root) if run.root is not None else None
+                                    call_parameters(call)))
+        if run.root is not None and not (isinstance(run.root, V.Layer) and run.root.kind.startswith("keras.")):
+            summary.total_params = total_parameters(run.root)
+        else:   # a Keras model: the layers it calls, each counted once
+            counts = {id(c.layer): call_parameters(c) for c in run.calls}
+            summary.total_params = None if None in counts.values() else sum(counts.values())
         summary.constraints = constraints(run.run.solver) if run.run is not None else []
         summary.graph = (run.run.graph, run.first_node, run.last_node) if run.run is not None else None
         out.append(summary)

@@ -104,7 +104,11 @@ class BuiltinsMixin:
         if frame.uncertain:
             layer.args["__opaque__"] = True
         children = layer.children
-        if name == "append" and len(args) == 1 and V.is_module(args[0]):
+        if name == "add" and layer.kind == "keras.Sequential" and len(args) == 1 and isinstance(args[0], Tensor) \
+                and not children:
+            layer.args["__input__"] = args[0]          # model.add(keras.Input(shape=...))
+            return None
+        if name in ("append", "add") and len(args) == 1 and V.is_module(args[0]):
             children[str(len(children))] = args[0]
             return layer
         if name == "extend" and len(args) == 1:

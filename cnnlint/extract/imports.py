@@ -28,7 +28,12 @@ def canonical(name: str) -> str:
             return replacement[:-1]
     if name in ("tensorflow.keras", "tf_keras"):
         return "keras"
-    return name
+    return KERAS_SPELLINGS.get(name, name)
+
+
+# one name for the Keras entry points that have several
+KERAS_SPELLINGS = {"keras.models.Sequential": "keras.Sequential", "keras.layers.Input": "keras.Input",
+                   "keras.models.Model": "keras.Model", "keras.src.models.Sequential": "keras.Sequential"}
 
 
 def dotted(node) -> str | None:

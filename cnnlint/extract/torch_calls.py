@@ -11,6 +11,7 @@ from ..shapes import dims as D
 from ..shapes import functions as FN
 from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
+from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
 
@@ -153,9 +154,40 @@ class TorchMixin:
             return self.run.call_module(self, sup.instance, args, kwargs, node, skip_user_forward=True)
         return UNKNOWN
 
+    def call_keras(self, name, args, kwargs, node):
+        """keras.Input, keras.layers.add([...]) and keras.Model(inputs, outputs); NotImplemented for the rest."""
+        if name == "keras.Input":
+            shape = kwargs.get("shape", args[0] if args else None)
+            batch = kwargs.get("batch_size")
+            if not isinstance(shape, (list, tuple)):
+                return Tensor(None)
+            first = batch if isinstance(batch, int) else self.run.solver.symbol("N")
+            return self.run.record("keras.Input", {}, Tensor((first,) + tuple(
+                d if isinstance(d, int) else None for d in shape)), node)
+        if name in MERGE_FUNCTIONS:
+            layer = self.build_layer(KERAS_LAYERS[MERGE_FUNCTIONS[name]], [], {k: v for k, v in kwargs.items()
+                                                                             if k != "inputs"}, node)
+            inputs = args[0] if args else kwargs.get("inputs")
+            return self.run.call_module(self, layer, [inputs], {}, node)
+        if name == "keras.Model":
+            outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
+            inputs = kwargs.get("inputs", args[0] if args else None)
+            self.run.keras_model(inputs, outputs, kwargs.get("name"))
+            return UNKNOWN
+        return NotImplemented
+
     def build_container(self, kind, args, kwargs, node):
         layer = V.Layer(kind, {}, node)
         self.run.layers.append(layer)
+        if kind == "keras.Sequential":
+            items = self.iterate(args[0] if args else kwargs.get("layers", [])) or []
+            if items and isinstance(items[0], Tensor):      # Sequential([keras.Input(shape=...), ...])
+                layer.args["__input__"] = items[0]
+                items = items[1:]
+            layer.children = {str(i): v for i, v in enumerate(items)}
+            if any(not V.is_module(c) for c in items) or (args and self.iterate(args[0]) is None):
+                layer.args["__opaque__"] = True
+            return layer
         if kind == "torch.nn.Sequential":
             if len(args) == 1 and isinstance(args[0], dict):
                 if getattr(args[0], "poisoned", False):
@@ -186,9 +218,13 @@ class TorchMixin:
     def call_external(self, name, args, kwargs, node, frame):
         if name in CONTAINERS:
             return self.build_container(name, args, kwargs, node)
-        spec = LAYERS.get(name)
+        spec = LAYERS.get(name) or KERAS_LAYERS.get(name)
         if spec is not None:
             return self.build_layer(spec, args, kwargs, node)
+        if name.startswith("keras."):
+            keras = self.call_keras(name, args, kwargs, node)
+            if keras is not NotImplemented:
+                return keras
         if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             source = args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
             return Tensor(source.shape, node=source.node, dtype=source.dtype, param=True)

@@ -433,7 +433,8 @@ for _name in LOSSES.split():
 
 # Containers are modules but have no transfer of their own: the evaluator runs Sequential's children.
 CONTAINERS = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
-              "torch.nn.ParameterDict"}
+              "torch.nn.ParameterDict", "keras.Sequential"}
+SEQUENTIALS = {"torch.nn.Sequential", "keras.Sequential"}      # containers that run their children in order
 
 
 def spec_for(kind: str):
