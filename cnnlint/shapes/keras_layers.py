@@ -10,25 +10,13 @@ from math import prod
 
 from . import dims as D
 from .common import as_dim, as_int, ntuple, shape_of, tensor, unknown_tensor
-from .torch_layers import LayerSpec
+from .torch_layers import registrar
 
 KERAS_LAYERS: dict = {}
 KERAS_PARAMS: dict = {}
 
 
-def keras_layer(names, params="", forward="inputs", count=None, **defaults):
-    params_t = tuple(p.strip() for p in params.split(",") if p.strip())
-    forward_t = tuple(p.strip() for p in forward.split(",") if p.strip())
-
-    def register(fn):
-        for name in names.split():
-            kind = f"keras.layers.{name}"
-            KERAS_LAYERS[kind] = LayerSpec(kind, params_t, dict(defaults), fn, forward_t)
-            if count is not None:
-                KERAS_PARAMS[kind] = count
-        return fn
-
-    return register
+keras_layer = registrar(KERAS_LAYERS, "keras.layers.", default_forward="inputs", counts=KERAS_PARAMS)
 
 
 def _bias(layer):

@@ -28,18 +28,26 @@ class LayerSpec:
 LAYERS: dict = {}
 
 
-def layer(names, params="", forward="input", **defaults):
-    """Register a transfer function for one or more torch.nn layer names."""
-    params_t = tuple(p.strip() for p in params.split(",") if p.strip())
-    forward_t = tuple(p.strip() for p in forward.split(",") if p.strip())
+def registrar(table, prefix, default_forward="input", counts=None):
+    """A decorator that registers a transfer function under one or more layer names of a framework's table."""
+    def register_layer(names, params="", forward=default_forward, count=None, **defaults):
+        params_t = tuple(p.strip() for p in params.split(",") if p.strip())
+        forward_t = tuple(p.strip() for p in forward.split(",") if p.strip())
 
-    def register(fn):
-        for name in names.split():
-            kind = f"torch.nn.{name}"
-            LAYERS[kind] = LayerSpec(kind, params_t, dict(defaults), fn, forward_t)
-        return fn
+        def register(fn):
+            for name in names.split():
+                kind = prefix + name
+                table[kind] = LayerSpec(kind, params_t, dict(defaults), fn, forward_t)
+                if count is not None and counts is not None:
+                    counts[kind] = count
+            return fn
 
-    return register
+        return register
+
+    return register_layer
+
+
+layer = registrar(LAYERS, "torch.nn.")
 
 
 def _nd(layer_obj) -> int:
