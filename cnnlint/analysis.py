@@ -19,7 +19,7 @@ from .graph import STEP_BUDGET, Run
 from .shapes.torch_layers import SEQUENTIALS
 from .inputs import comment_inputs, dataset_hint, first_layer, guess_input, keras_input
 from .shapes import dims as D
-from .values import UNKNOWN, Tensor
+from .values import Tensor
 
 
 FILE_STEP_BUDGET = 3_000_000
@@ -46,12 +46,7 @@ class FileAnalysis:
 
 def _constructible(cls) -> bool:
     init, _ = cls.lookup("__init__")
-    if not isinstance(init, cst.FunctionDef):
-        return True
-    params = init.params
-    positional = list(params.posonly_params) + list(params.params)
-    return all(p.default is not None for p in positional[1:]) and all(
-        p.default is not None for p in params.kwonly_params)
+    return not isinstance(init, cst.FunctionDef) or _callable_bare(init, skip_self=True)
 
 
 def _concrete_shape(shape, solver, dtype):
@@ -115,10 +110,11 @@ def _spend(ctx, run):
     ctx.steps_left -= max(0, run.budget - max(run.steps, 0))
 
 
-def _callable_bare(fdef) -> bool:
+def _callable_bare(fdef, skip_self=False) -> bool:
+    """Whether the function can be called with no arguments (after `self`, for a method)."""
     params = fdef.params
-    return all(p.default is not None for p in list(params.posonly_params) + list(params.params) +
-               list(params.kwonly_params))
+    positional = list(params.posonly_params) + list(params.params)
+    return all(p.default is not None for p in positional[1 if skip_self else 0:] + list(params.kwonly_params))
 
 
 def _run_function(ctx, func, hint):
@@ -173,6 +169,3 @@ def _call_on_guess(run, model, name, hint):
             run.solver.require_positive(d)
     run.call_module(run.interp, model, [Tensor(shape, dtype=dtype)], {}, None, name=name,
                     source=source.replace("-long", ""))
-
-
-__all__ = ["analyze_module", "FileAnalysis", "FileContext", "UNKNOWN"]

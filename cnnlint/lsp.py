@@ -11,14 +11,15 @@ import asyncio
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from lsprotocol import types
+from lsprotocol import converters, types
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .editor import ShapeIndex, describe
 from .incremental import IncrementalParser
 from .lint import lint_text
-from .report.lsp_format import SEVERITY, lsp_range, utf16_column
+from .report.lsp_format import diagnostic as lsp_diagnostic
+from .report.lsp_format import utf16_column
 
 DEBOUNCE_SECONDS = 0.025
 
@@ -92,22 +93,8 @@ class CnnlintServer(LanguageServer):
 
 
 def to_lsp(d) -> types.Diagnostic:
-    r = lsp_range(d.line, d.column, d.end_line, d.end_column, d.source_line)
-    return types.Diagnostic(
-        range=types.Range(types.Position(**r["start"]), types.Position(**r["end"])),
-        message=d.message,
-        severity=types.DiagnosticSeverity(SEVERITY[d.severity]),
-        code=d.code,
-        source="cnnlint",
-        related_information=[
-            types.DiagnosticRelatedInformation(
-                location=types.Location(uri=Path(rel.path).resolve().as_uri(),
-                                        range=types.Range(types.Position(rel.line - 1, rel.column - 1),
-                                                          types.Position(rel.line - 1, rel.column - 1))),
-                message=rel.message) for rel in d.related],
-        data={"rule": d.rule, **({"fix": d.fix["description"], "applicability": d.fix["applicability"]}
-                                 if d.fix else {})},
-    )
+    """The `--output-format lsp` object, as lsprotocol's type: one definition of what an editor is sent."""
+    return converters.get_converter().structure(lsp_diagnostic(d), types.Diagnostic)
 
 
 server = CnnlintServer()

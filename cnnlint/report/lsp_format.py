@@ -37,7 +37,8 @@ def diagnostic(d) -> dict:
         "relatedInformation": [
             {"location": {"uri": uri(r.path), "range": lsp_range(r.line, r.column, r.line, r.column)},
              "message": r.message} for r in d.related],
-        "data": {"rule": d.rule},
+        "data": {"rule": d.rule, **({"fix": d.fix["description"], "applicability": d.fix["applicability"]}
+                                    if d.fix else {})},
     }
 
 
