@@ -47,6 +47,7 @@ class ModelRun:
     root: object = None               # the module that was called
     first_node: int = 0               # graph nodes [first_node, last_node) were recorded during this call
     last_node: int = 0
+    output_nodes: list = field(default_factory=list)    # graph nodes of the tensors the model returns
     run: object = field(default=None, repr=False)
 
 
@@ -61,7 +62,8 @@ def _tensors_in(value, depth=0):
             yield from _tensors_in(v, depth + 1)
 
 
-_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool")
+_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool", "averagepool", "separableconv",
+            "depthwiseconv")
 
 
 def _sanitize(value, spatial):
@@ -127,8 +129,9 @@ class Run:
         if spatial:
             first = output[0] if isinstance(output, tuple) and output else output
             if isinstance(first, Tensor) and first.shape:
-                for d in first.shape[2:]:
-                    self.solver.require_positive(d)     # the input must be large enough for this op to run
+                # the input must be large enough for this op to run (Keras maps are channels-last: all but batch)
+                for d in first.shape[1:] if op.startswith("keras.") else first.shape[2:]:
+                    self.solver.require_positive(d)
         output = _sanitize(output, spatial=spatial)
         for t in _tensors_in(output):
             if t.node is None:
@@ -162,7 +165,10 @@ class Run:
         if top:
             self.current = self.start_model(module, args, name, source)
         try:
-            return self._call_module(interp, module, args, kwargs, node, skip_user_forward, True)
+            result = self._call_module(interp, module, args, kwargs, node, skip_user_forward, True)
+            if top:
+                self.current.output_nodes = [t.node for t in _tensors_in(result) if t.node is not None]
+            return result
         except BudgetExceeded:
             if top:
                 self.current.complete = False
@@ -254,7 +260,8 @@ class Run:
             reachable |= nx.descendants(self.graph, t.node)
         nodes = sorted(n for n in inside & reachable if n not in start)
         run = ModelRun(name if isinstance(name, str) else "Model", [t.shape for t in ins], "keras-input",
-                       first_node=min(start), last_node=max(nodes, default=min(start)) + 1, run=self)
+                       first_node=min(start), last_node=max(nodes, default=min(start)) + 1,
+                       output_nodes=[t.node for t in outs], run=self)
         for n in nodes:
             data = self.graph.nodes[n]
             layer = data.get("layer")

@@ -210,6 +210,18 @@ def guess_input(layer, solver, hint=None):
     return None
 
 
+# names for the axes a Keras shape leaves open (None), by the number of axes after the batch: channels last
+KERAS_AXIS_NAMES = {1: ("C",), 2: ("L", "C"), 3: ("H", "W", "C"), 4: ("D", "H", "W", "C")}
+
+
+def keras_shape(declared, solver, batch=None):
+    """A Keras shape (batch axis left out, None for a size left open) as a tensor shape: the batch first, and a
+    symbol of its own for each open size, so that checks reason about every size the model accepts."""
+    names = KERAS_AXIS_NAMES.get(len(declared)) or tuple(f"d{i + 1}" for i in range(len(declared)))
+    dims = tuple(d if isinstance(d, int) else solver.fresh(name) for d, name in zip(declared, names))
+    return (batch if isinstance(batch, int) else solver.symbol("N"),) + dims
+
+
 def keras_input(sequential, solver):
     """A Keras Sequential's input: a leading keras.Input, or input_shape= / batch_input_shape= on its first layer."""
     given = sequential.args.get("__input__")
@@ -220,8 +232,8 @@ def keras_input(sequential, solver):
         return None
     shape = first.args.get("input_shape")
     if isinstance(shape, (list, tuple)) and all(isinstance(d, int) or d is None for d in shape):
-        return (solver.symbol("N"),) + tuple(shape), "keras-input"
+        return keras_shape(shape, solver), "keras-input"
     batch = first.args.get("batch_input_shape")
     if isinstance(batch, (list, tuple)) and batch and all(isinstance(d, int) or d is None for d in batch):
-        return (batch[0] if isinstance(batch[0], int) else solver.symbol("N"),) + tuple(batch[1:]), "keras-input"
+        return keras_shape(batch[1:], solver, batch[0]), "keras-input"
     return None

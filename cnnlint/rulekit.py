@@ -53,6 +53,16 @@ class RuleContext:
             first = next(iter(args.values()), None) if args else None
             yield nid, data, data["layer"], first
 
+    def descendants(self, nid) -> set:
+        """Graph nodes that depend on node nid."""
+        import networkx as nx       # not at import time: a fully cached run loads no rule dependencies
+        return nx.descendants(self.run.graph, nid) if nid in self.run.graph else set()
+
+    def ancestors(self, nid) -> set:
+        """Graph nodes node nid depends on."""
+        import networkx as nx
+        return nx.ancestors(self.run.graph, nid) if nid in self.run.graph else set()
+
     @property
     def layers(self):
         return self.run.layers

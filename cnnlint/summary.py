@@ -44,7 +44,7 @@ class ModelSummary:
 def plain(shape):
     if shape is None:
         return None
-    return tuple(d if isinstance(d, int) else ("?" if d is None else D.show(d).strip("()")) for d in shape)
+    return tuple(d if isinstance(d, int) else ("?" if d is None else d.key()) for d in shape)
 
 
 def total_parameters(root):

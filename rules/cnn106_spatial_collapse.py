@@ -37,16 +37,22 @@ class Deep(nn.Module):
 SPATIAL_OPS = ("Conv", "MaxPool", "AvgPool", "LPPool")
 
 
+KERAS_SPATIAL = ("Conv1D", "Conv2D", "Conv3D", "SeparableConv", "DepthwiseConv", "MaxPool", "AveragePool",
+                 "AvgPool")
+
+
 def _spatial_node(data):
     op = data["op"]
     name = op.rsplit(".", 1)[-1]
+    if op.startswith("keras.layers."):
+        return name.startswith(KERAS_SPATIAL)
     if op.startswith("torch.nn.functional."):
         return name.startswith(("conv", "max_pool", "avg_pool"))
     return op.startswith("torch.nn.") and name.startswith(SPATIAL_OPS) and not name.startswith("ConvTranspose")
 
 
 def check(ctx):
-    for nid, data in ctx.nodes(prefix="torch."):
+    for nid, data in ctx.nodes(prefix=("torch.", "keras.layers.")):
         if not _spatial_node(data):
             continue
         out = data["output"]
@@ -56,13 +62,15 @@ def check(ctx):
             continue
         name = data["op"].rsplit(".", 1)[-1]
         n = int(name[-2]) if name[-2].isdigit() else 2
-        spatial = out.shape[-n:]
+        layer = data.get("layer")
+        channels_last = data["op"].startswith("keras.") and (
+            layer is None or layer.args.get("data_format") != "channels_first")
+        spatial = out.shape[-n - 1:-1] if channels_last else out.shape[-n:]
         bad = [d for d in spatial if isinstance(d, int) and d <= 0]
         if not bad:
             continue
         args = data["args"]
         x = next(iter(args.values()), None)
-        layer = data.get("layer")
         label = ctx.layer_label(layer) if layer is not None else data["op"].replace("torch.nn.functional.", "F.")
         ctx.report("CNN106", ctx.where_built(layer, data),
                    f"{label} receives {shape_text(x)} and its output size would be "

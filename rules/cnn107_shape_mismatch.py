@@ -8,7 +8,7 @@ RULE = Rule(
     code="CNN107",
     name="shape-mismatch",
     severity="error",
-    summary="Elementwise op, torch.cat/stack or matmul whose operand shapes cannot agree",
+    summary="Elementwise op, torch.cat/stack, matmul or Keras merge layer whose operand shapes cannot agree",
     why="Elementwise ops broadcast only equal sizes or 1s; cat needs equal sizes on every other axis; stack "
         "needs equal shapes; matmul needs the inner sizes to agree. torch raises at the forward pass.",
     fix="Make the shapes agree: a downsample on the residual path, a crop or pad before a skip connection, "
@@ -39,10 +39,21 @@ ELEMENTWISE = {"operator.add", "operator.sub", "operator.mul", "operator.truediv
                "torch.mul", "torch.div", "torch.maximum", "torch.minimum"}
 
 
+# Keras merge layers (and keras.layers.add(...) etc., recorded as the layer): elementwise ones broadcast like
+# numpy (Merge._compute_elemwise_op_output_shape), Concatenate needs equal sizes off its axis
+KERAS_ELEMENTWISE = {f"keras.layers.{n}" for n in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")}
+KERAS_CONCATENATE = "keras.layers.Concatenate"
+
+
 def check(ctx):
-    for nid, data in ctx.nodes(ELEMENTWISE | {"torch.cat", "torch.stack", "operator.matmul"}):
+    for nid, data in ctx.nodes(ELEMENTWISE | KERAS_ELEMENTWISE | {"torch.cat", "torch.stack", "operator.matmul",
+                                                                  KERAS_CONCATENATE}):
         op = data["op"]
-        if op in ELEMENTWISE:
+        if op in KERAS_ELEMENTWISE:
+            _keras_merge(ctx, data)
+        elif op == KERAS_CONCATENATE:
+            _keras_concatenate(ctx, data)
+        elif op in ELEMENTWISE:
             _elementwise(ctx, data)
         elif op == "torch.cat":
             _cat(ctx, data, stack=False)
@@ -54,19 +65,76 @@ def check(ctx):
 
 def _elementwise(ctx, data):
     a, b = data["args"].get("input"), data["args"].get("other")
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor)) or a.shape is None or b.shape is None:
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
         return
+    clash = _broadcast_clash(ctx, a, b)
+    if clash is not None:
+        axis, x, y = clash
+        ctx.report("CNN107", data["cst"],
+                   f"operands of `{_symbol(data['op'])}` do not broadcast: {shape_text(a)} and {shape_text(b)} "
+                   f"differ on axis {axis} ({show(x)} vs {show(y)})",
+                   ctx.chain(a, 4) + ctx.chain(b, 4))
+
+
+def _broadcast_clash(ctx, a, b):
+    """(axis, size, size) where two shapes cannot broadcast for any consistent input, else None."""
+    if a.shape is None or b.shape is None:
+        return None
     for i in range(1, min(len(a.shape), len(b.shape)) + 1):
         x, y = a.shape[-i], b.shape[-i]
         if x is None or y is None:
             continue
         if ctx.differs(x, y) and not ctx.solver.can_be_one(x) and not ctx.solver.can_be_one(y):
-            axis = max(len(a.shape), len(b.shape)) - i
-            ctx.report("CNN107", data["cst"],
-                       f"operands of `{_symbol(data['op'])}` do not broadcast: {shape_text(a)} and {shape_text(b)} "
-                       f"differ on axis {axis} ({show(x)} vs {show(y)})",
-                       ctx.chain(a, 4) + ctx.chain(b, 4))
+            return max(len(a.shape), len(b.shape)) - i, x, y
+    return None
+
+
+def _keras_inputs(data):
+    parts = data["args"].get("inputs")
+    if not isinstance(parts, (list, tuple)) or len(parts) < 2:
+        return None
+    if not all(isinstance(p, Tensor) and p.shape is not None for p in parts):
+        return None
+    return parts
+
+
+def _keras_merge(ctx, data):
+    parts = _keras_inputs(data)
+    if parts is None:
+        return
+    label = ctx.layer_label(data["layer"])
+    for p in parts[1:]:
+        clash = _broadcast_clash(ctx, parts[0], p)
+        if clash is not None:
+            axis, x, y = clash
+            ctx.report("CNN107", ctx.call_site(data),
+                       f"{label} needs inputs of the same shape (or 1s that broadcast): {shape_text(parts[0])} and "
+                       f"{shape_text(p)} differ on axis {axis} ({show(x)} vs {show(y)})",
+                       ctx.chain(parts[0], 4) + ctx.chain(p, 4))
             return
+
+
+def _keras_concatenate(ctx, data):
+    parts = _keras_inputs(data)
+    if parts is None:
+        return
+    first, label = parts[0], ctx.layer_label(data["layer"])
+    axis = norm_axis(data["layer"].args.get("axis", -1), len(first.shape))
+    if axis is None:
+        return
+    for p in parts[1:]:
+        if len(p.shape) != len(first.shape):
+            ctx.report("CNN107", ctx.call_site(data),
+                       f"{label} of tensors with different ranks: {shape_text(first)} and {shape_text(p)}",
+                       ctx.chain(first, 3) + ctx.chain(p, 3))
+            return
+        for i, (x, y) in enumerate(zip(first.shape, p.shape)):
+            if i != axis and ctx.differs(x, y):
+                ctx.report("CNN107", ctx.call_site(data),
+                           f"{label} needs equal sizes on every axis but {axis}: {shape_text(first)} and "
+                           f"{shape_text(p)} differ on axis {i} ({show(x)} vs {show(y)})",
+                           ctx.chain(first, 3) + ctx.chain(p, 3))
+                return
 
 
 def _cat(ctx, data, stack):

@@ -9,7 +9,7 @@ RULE = Rule(
     code="CNN108",
     name="reshape-numel",
     severity="error",
-    summary="view/reshape whose element count cannot match the input's",
+    summary="view/reshape (or a Keras Reshape) whose element count cannot match the input's",
     why="view and reshape only rearrange elements; torch raises \"shape '[...]' is invalid for input of size "
         "...\" when the target holds another number of elements, or when -1 cannot be inferred exactly.",
     fix="Compute the target from the input (x.view(x.size(0), -1)) or fix the constant.",
@@ -44,29 +44,45 @@ def target_of(data):
     return list(target) if isinstance(target, (list, tuple)) else None
 
 
+KERAS_RESHAPE = "keras.layers.Reshape"
+
+
 def check(ctx):
-    for nid, data in ctx.nodes(VIEWS):
+    for nid, data in ctx.nodes(VIEWS | {KERAS_RESHAPE}):
+        if data["op"] == KERAS_RESHAPE:
+            # Keras' target_shape leaves out the batch axis, which is carried over
+            x = data["args"].get("inputs")
+            target = data["layer"].args.get("target_shape")
+            if isinstance(x, Tensor) and x.shape and isinstance(target, (list, tuple)):
+                _judge(ctx, x, x.shape[1:], list(target), ctx.call_site(data),
+                       f"{ctx.layer_label(data['layer'])} cannot reshape")
+            continue
         x = data["args"].get("input")
         target = target_of(data)
-        if not isinstance(x, Tensor) or x.shape is None or target is None:
-            continue
-        dims = [as_dim(t) for t in target]
-        if None in dims or dims.count(-1) > 1:
-            continue
-        numel = D.product(x.shape)
-        if numel is None:
-            continue
-        if -1 in dims:
-            known = D.product(d for d in dims if d != -1)
-            if isinstance(numel, int) and isinstance(known, int) and known > 0 and numel % known:
-                ctx.report("CNN108", data["cst"],
-                           f"cannot view {shape_text(x)} ({numel} elements) as "
-                           f"({', '.join(show(d) for d in dims)}): {numel} is not a multiple of {known}",
-                           ctx.chain(x))
-            continue
-        target_numel = D.product(dims)
-        if ctx.differs(numel, target_numel):
-            ctx.report("CNN108", data["cst"],
-                       f"cannot view {shape_text(x)} ({show(numel)} elements) as "
-                       f"({', '.join(show(d) for d in dims)}) ({show(target_numel)} elements)",
-                       ctx.chain(x))
+        if isinstance(x, Tensor) and x.shape is not None and target is not None:
+            _judge(ctx, x, x.shape, target, data["cst"], "cannot view")
+
+
+def _judge(ctx, x, counted, target, where, verb):
+    """Report when `target` cannot hold the elements of the axes `counted` of x (all of them for torch, all
+    but the batch for Keras)."""
+    dims = [as_dim(t) for t in target]
+    if None in dims or dims.count(-1) > 1:
+        return
+    numel = D.product(counted)
+    if numel is None:
+        return
+    per_sample = " per sample" if len(counted) < len(x.shape) else ""
+    wanted = f"({', '.join(show(d) for d in dims)})"
+    if -1 in dims:
+        known = D.product(d for d in dims if d != -1)
+        if isinstance(numel, int) and isinstance(known, int) and known > 0 and numel % known:
+            ctx.report("CNN108", where,
+                       f"{verb} {shape_text(x)} ({numel} elements{per_sample}) as {wanted}: {numel} is not a "
+                       f"multiple of {known}", ctx.chain(x))
+        return
+    target_numel = D.product(dims)
+    if ctx.differs(numel, target_numel):
+        ctx.report("CNN108", where,
+                   f"{verb} {shape_text(x)} ({show(numel)} elements{per_sample}) as {wanted} "
+                   f"({show(target_numel)} elements)", ctx.chain(x))

@@ -1,15 +1,19 @@
 """CNN110 input-rank: a layer fed a tensor with a number of axes it does not accept."""
 
 from cnnlint.rulekit import Rule, shape_text
+from cnnlint.rules._keras import ANY_RANK_FROM, keras_ranks
 from cnnlint.values import Tensor
 
 RULE = Rule(
     code="CNN110",
     name="input-rank",
     severity="error",
-    summary="A layer is fed a tensor of a rank it rejects (Conv2d fed 2-D, LSTM fed 4-D, ...)",
+    summary="A layer is fed a tensor of a rank it rejects (Conv2d fed 2-D, LSTM fed 4-D, Keras Conv2D after a "
+            "Flatten, ...)",
     why="Conv{n}d and pooling take (N, C, *n spatial) or an unbatched (C, *n spatial); BatchNorm2d takes 4-D; "
-        "RNNs take (L, N, E) or (L, E). torch raises 'Expected 3D (unbatched) or 4D (batched) input'.",
+        "RNNs take (L, N, E) or (L, E). torch raises 'Expected 3D (unbatched) or 4D (batched) input'. Keras layers "
+        "check their InputSpec: Conv2D needs at least 4 axes, MaxPooling2D exactly 4, LSTM 3, Dense at least 2 "
+        "(batch included); Keras raises 'Input 0 of layer ... is incompatible with the layer: expected ndim=...'.",
     fix="Keep the spatial axes (do not flatten before a conv), or unsqueeze / reshape the input to the rank the "
         "layer reads.",
     fires=("""
@@ -38,6 +42,8 @@ class Net(nn.Module):
 
 def accepted_ranks(kind):
     name = kind.rsplit(".", 1)[-1]
+    if kind.startswith("keras."):
+        return keras_ranks(name)
     if name[-2:] in ("1d", "2d", "3d") and name.startswith(("Conv", "MaxPool", "AvgPool", "LPPool", "AdaptiveAvgPool",
                                                             "AdaptiveMaxPool", "InstanceNorm")):
         n = int(name[-2])
@@ -55,7 +61,7 @@ def accepted_ranks(kind):
 
 
 def check(ctx):
-    for nid, data in ctx.nodes(prefix="torch.nn."):
+    for nid, data in ctx.nodes(prefix=("torch.nn.", "keras.layers.")):
         layer = data.get("layer")
         if layer is None:
             continue
@@ -67,7 +73,9 @@ def check(ctx):
         if not isinstance(x, Tensor) or x.shape is None or x.rank in ranks:
             continue
         label = ctx.layer_label(layer)
-        wanted = " or ".join(f"{r}-D" for r in ranks)
+        wanted = (f"{ranks[0]}-D or higher" if ranks[-1] == ANY_RANK_FROM - 1 and len(ranks) > 2
+                  else " or ".join(f"{r}-D" for r in ranks))
         ctx.report("CNN110", ctx.call_site(data),
                    f"{label} takes a {wanted} input, but the tensor it receives is {shape_text(x)} ({x.rank}-D)",
                    ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+

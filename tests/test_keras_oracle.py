@@ -1,6 +1,8 @@
 """Keras models against Keras itself (Keras 3 on the torch backend): every layer's name, output shape and
-count_params(), and the model's total, must equal what `cnnlint shapes` computes from the source."""
+count_params(), and the model's total, must equal what `cnnlint shapes` computes from the source; the models
+of fixtures/keras/errors must really fail in Keras, at a line cnnlint flags."""
 
+import ast
 import importlib.util
 import os
 import sys
@@ -17,7 +19,9 @@ from cnnlint.positions import Positions  # noqa: E402
 from cnnlint.summary import summarize  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-FILES = sorted((ROOT / "fixtures" / "keras").rglob("*.py"))
+FILES = sorted((ROOT / "fixtures" / "keras" / "clean").rglob("*.py")) + \
+    sorted((ROOT / "fixtures" / "keras" / "warnings").rglob("*.py"))
+ERROR_FILES = sorted((ROOT / "fixtures" / "keras" / "errors").rglob("*.py"))
 
 
 def load(path):
@@ -46,7 +50,7 @@ def keras_rows(model):
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        shape = tuple("N" if d is None else d for d in layer.output.shape)
+        shape = tuple("N" if d is None and i == 0 else d for i, d in enumerate(layer.output.shape))
         rows.append((layer.name, shape, layer.count_params()))
     return rows
 
@@ -67,8 +71,32 @@ def test_shapes_and_parameters_agree_with_keras(path, name):
     assert model.name in summaries, f"cnnlint did not run {model.name}: {sorted(summaries)}"
     ours = summaries[model.name]
     # Keras lists a functional model's layers by graph depth, cnnlint in the order they run: compare per layer
-    assert {r.name: (r.output_shape, r.params) for r in ours.rows} == \
+    # a size Keras leaves open (None) is a symbol for cnnlint (H, W, L)
+    assert {r.name: (_open_sizes(r.output_shape), r.params) for r in ours.rows} == \
         {name: (shape, params) for name, shape, params in keras_rows(model)}
     assert len(ours.rows) == len(keras_rows(model))
     assert ours.total_params == model.count_params()
-    assert result.diagnostics == []
+    assert [d for d in result.diagnostics if d.severity == "error"] == []
+
+
+def _open_sizes(shape):
+    return None if shape is None else tuple(d if isinstance(d, int) or (i == 0 and d == "N") else None
+                                            for i, d in enumerate(shape))
+
+
+def test_there_are_keras_error_fixtures():
+    assert len(ERROR_FILES) >= 5
+
+
+@pytest.mark.parametrize("path", ERROR_FILES, ids=[p.stem for p in ERROR_FILES])
+def test_error_fixtures_fail_in_keras_where_cnnlint_says(path):
+    flagged = {n for n, line in enumerate(path.read_text().splitlines(), 1) if "# expect: CNN1" in line}
+    with pytest.raises(Exception) as failure:
+        load(path)
+    # the fixture's statement in the traceback is where Keras gave up (a whole Sequential([...]) for a layer in
+    # its list): the line cnnlint flags must lie inside it
+    lines = {entry.lineno + 1 for entry in failure.traceback if Path(str(entry.path)) == path}
+    spans = [range(stmt.lineno, stmt.end_lineno + 1) for stmt in ast.parse(path.read_text()).body
+             if stmt.lineno in lines]
+    assert any(line in span for span in spans for line in flagged), \
+        f"Keras failed at {sorted(lines)}, cnnlint flags {sorted(flagged)}: {failure.value}"

@@ -11,6 +11,7 @@ from ..shapes import dims as D
 from ..shapes import functions as FN
 from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
+from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
@@ -161,9 +162,9 @@ class TorchMixin:
             batch = kwargs.get("batch_size")
             if not isinstance(shape, (list, tuple)):
                 return Tensor(None)
-            first = batch if isinstance(batch, int) else self.run.solver.symbol("N")
-            return self.run.record("keras.Input", {}, Tensor((first,) + tuple(
-                d if isinstance(d, int) else None for d in shape)), node)
+            # the declared shape is kept for the rules that judge it (CNN209, CNN210)
+            return self.run.record("keras.Input", {"shape": tuple(shape)},
+                                   Tensor(keras_shape(shape, self.run.solver, batch)), node)
         if name in MERGE_FUNCTIONS:
             layer = self.build_layer(KERAS_LAYERS[MERGE_FUNCTIONS[name]], [], {k: v for k, v in kwargs.items()
                                                                              if k != "inputs"}, node)
@@ -184,8 +185,10 @@ class TorchMixin:
             if items and isinstance(items[0], Tensor):      # Sequential([keras.Input(shape=...), ...])
                 layer.args["__input__"] = items[0]
                 items = items[1:]
+            # a layer we do not know stays in place: the layers before it are still run (_run_sequential stops
+            # there with an unknown shape)
             layer.children = {str(i): v for i, v in enumerate(items)}
-            if any(not V.is_module(c) for c in items) or (args and self.iterate(args[0]) is None):
+            if args and self.iterate(args[0]) is None:
                 layer.args["__opaque__"] = True
             return layer
         if kind == "torch.nn.Sequential":

@@ -72,7 +72,9 @@ class Expr:
             # symbolic terms first, the constant last: "H//2 - 6", as people write sizes
             for mono in sorted(self.terms, key=lambda m: (len(m) == 0, -len(m), [a.key() for a in m])):
                 coeff = self.terms[mono]
-                body = "*".join(a.key() for a in mono)
+                # a floor division multiplied by something is bracketed: 2*((H + 1)//2), not 2*(H + 1)//2
+                wrap = len(mono) > 1 or coeff not in (1, -1)
+                body = "*".join(f"({a.key()})" if wrap and isinstance(a, FloorDiv) else a.key() for a in mono)
                 if not body:
                     parts.append(str(coeff))
                 elif coeff == 1:

@@ -10,6 +10,7 @@ from math import prod
 
 from . import dims as D
 from .common import as_dim, as_int, ntuple, shape_of, tensor, unknown_tensor
+from .functions import broadcast
 from .torch_layers import registrar
 
 KERAS_LAYERS: dict = {}
@@ -209,7 +210,10 @@ def _merge(layer, inputs, **kw):
             total = D.add(total, s[axis])
         out[axis] = total
         return tensor(out)
-    return tensor(shapes[0])
+    out = shapes[0]
+    for s in shapes[1:]:
+        out = broadcast(out, s)      # elementwise merges broadcast like numpy (SE blocks: (N, 1, 1, C) * (N, H, W, C))
+    return tensor(out)
 
 
 keras_layer("Concatenate Add Multiply Subtract Average Maximum Minimum", "axis", forward="inputs",

@@ -28,6 +28,14 @@ class Solver:
         self.lower[name] = lower
         return D.sym(name)
 
+    def fresh(self, base: str, lower: int = 1) -> D.Expr:
+        """A symbol no other input uses yet: H, then H2, H3, ... (two inputs of unknown size are not the same)."""
+        name, k = base, 1
+        while name in self.lower:
+            k += 1
+            name = f"{base}{k}"
+        return self.symbol(name, lower)
+
     def require_positive(self, d):
         if isinstance(d, D.Expr) and len(self.positive) < 500:
             self.positive.append(d)
@@ -53,6 +61,31 @@ class Solver:
         if isinstance(diff, D.Expr) and len(self.facts) < 50 and diff not in self.facts:
             self.facts.append(diff)
             self.labels.append(label)
+
+    def differing_example(self, a, b, span=8):
+        """An assignment of small sizes that makes a != b, with every size the model needs >= 1; None when none is
+        found (for warnings that a size agrees only for some inputs: never a proof that they always agree).
+        Facts are not consulted: the check that accepted a == b recorded it as one."""
+        diff = D.sub(a, b) if a is not None and b is not None else None
+        names = sorted(D.symbols(diff))
+        if not isinstance(diff, D.Expr) or not names or len(names) > 3:
+            return None
+        starts = {n: self._smallest(n) for n in names}
+
+        def walk(i, env):
+            if i == len(names):
+                value = D.evaluate(diff, env)
+                positive = all((D.evaluate(p, env) or 1) >= 1 for p in self.positive)
+                return dict(env) if value not in (0, None) and positive else None
+            for v in range(starts[names[i]], starts[names[i]] + span):
+                env[names[i]] = v
+                found = walk(i + 1, env)
+                if found:
+                    return found
+            env.pop(names[i], None)
+            return None
+
+        return walk(0, {})
 
     def solutions(self, a, b, limit=8):
         """Up to `limit` assignments that make a == b (for messages), or None when the search was not complete."""
