@@ -78,7 +78,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     already_run = {r.name for r in script.model_runs}
 
     for name, value in list(ctx.globals.items()):
-        if isinstance(value, V.ClassValue) and value.is_torch_module():
+        if isinstance(value, V.ClassValue) and (value.is_torch_module() or value.keras_kind() == "model"):
             spec = forced_input or comments.get(name)
             if spec is None and name in already_run:
                 continue

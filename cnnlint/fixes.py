@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .diagnostics import Fix
 from .shapes import dims as D
+from .shapes.keras_layers import KERAS_LAYERS
 from .shapes.torch_layers import LAYERS
 from .values import Tensor
 
@@ -16,7 +17,7 @@ def argument_node(layer, param):
     """The CST expression the user wrote for a constructor parameter, or None."""
     import libcst as cst  # here, not at the top: loading the rules must not load LibCST (cached runs)
     call = layer.call
-    spec = LAYERS.get(layer.kind)
+    spec = LAYERS.get(layer.kind) or KERAS_LAYERS.get(layer.kind)
     if not isinstance(call, cst.Call) or spec is None:
         return None
     positional = [a for a in call.args if a.keyword is None and not a.star]
@@ -71,6 +72,54 @@ def set_argument(layer, param, value, factors=None, what=None):
     text = " * ".join(map(str, factors)) if factors and _is_product(old) else str(value)
     return Fix(f"set {param}={text}" if what is None else what, _literal_only(old),
                [(old, cst.parse_expression(text))])
+
+
+def written_factors(run, tensor):
+    """The factors the user wrote for the width of `tensor` when it comes from a Dense/Linear sized by a product
+    of literals (Dense(7 * 7 * 128) gives [7, 7, 128]), looking through layers that keep the shape."""
+    import libcst as cst
+    for _ in range(6):
+        data = run.producer(tensor)
+        layer = data.get("layer") if data is not None else None
+        if layer is None:
+            return None
+        if layer.type_name in ("Dense", "Linear"):
+            node = argument_node(layer, "units" if layer.type_name == "Dense" else "out_features")
+            factors = []
+            while isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+                if not isinstance(node.right, cst.Integer):
+                    return None
+                factors.insert(0, int(node.right.value))
+                node = node.left
+            return [int(node.value)] + factors if isinstance(node, cst.Integer) and factors else None
+        source = next(iter(data["args"].values()), None) if isinstance(data["args"], dict) else None
+        if not isinstance(source, Tensor) or source.shape != tensor.shape:
+            return None
+        tensor = source
+    return None
+
+
+def set_target_size(layer, param, dims, numel, factors=None):
+    """A Fix for a reshape target (`target_shape=(7, 7, 256)`) holding `dims`, whose element count must be the
+    int `numel`: set the one size that makes it hold numel. Certain when the target differs in one place from the
+    factors the user wrote for that width (Dense(7 * 7 * 128)), or when only one size can make it fit; None
+    otherwise, and when the target was not written as a literal tuple."""
+    import libcst as cst
+    node = argument_node(layer, param)
+    if not isinstance(node, (cst.Tuple, cst.List)) or len(node.elements) != len(dims) or not isinstance(numel, int):
+        return None
+    if not all(isinstance(d, int) and d > 0 for d in dims):
+        return None
+    if factors is not None and len(factors) == len(dims) and D.product(factors) == numel:
+        candidates = [(i, f) for i, (f, d) in enumerate(zip(factors, dims)) if f != d]
+    else:
+        candidates = [(i, numel // D.product(dims[:i] + dims[i + 1:])) for i in range(len(dims))
+                      if numel % D.product(dims[:i] + dims[i + 1:]) == 0]
+    if len(candidates) != 1:
+        return None
+    index, size = candidates[0]
+    old = node.elements[index].value
+    return Fix(f"set {param}[{index}]={size}", _literal_only(node), [(old, cst.parse_expression(str(size)))])
 
 
 def replace_call_argument(call, index, new_text, description, safe=False):

@@ -140,7 +140,7 @@ class Run:
 
     # -- module calls -----------------------------------------------------------------------------------------------
     def start_model(self, module, args, name=None, source="example"):
-        if not (isinstance(module, V.Layer) and module.kind.startswith("keras.")):
+        if not V.is_keras(module):
             assign_paths(module)          # Keras layers are named the Keras way, as they are called
         shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
         run = ModelRun(name or module.type_name, shapes, source, root=module,
@@ -152,7 +152,7 @@ class Run:
         return run
 
     def call_module(self, interp, module, args, kwargs, node, skip_user_forward=False, name=None, source="example"):
-        if isinstance(module, V.Instance) and not module.cls.is_torch_module():
+        if isinstance(module, V.Instance) and not module.cls.is_module_class():
             # a callable object of the user's (a Keras layer, a helper class): its own __call__, if we have it
             method, owner = module.cls.lookup("__call__")
             if hasattr(method, "body"):
@@ -160,7 +160,8 @@ class Run:
             return UNKNOWN
         # a model run starts at a top-level call of a torch module or a Keras Sequential; a single Keras layer
         # called in functional code is part of the keras.Model(inputs, outputs) it ends up in
-        keras_layer = isinstance(module, V.Layer) and module.kind.startswith("keras.") and module.kind not in CONTAINERS
+        keras_layer = (isinstance(module, V.Layer) and module.kind.startswith("keras.") and module.kind not in
+                       CONTAINERS) or (isinstance(module, V.Instance) and module.cls.keras_kind() == "layer")
         top = self.current is None and args and isinstance(args[0], Tensor) and not keras_layer
         if top:
             self.current = self.start_model(module, args, name, source)
@@ -180,7 +181,7 @@ class Run:
 
     def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
         if isinstance(module, V.Instance):
-            forward, owner = module.cls.lookup("forward")
+            forward, owner = module.cls.lookup(module.cls.call_method())
             if forward is not None and not skip_user_forward and hasattr(forward, "body"):
                 return interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
             bases = {b.name for b in module.cls.external_bases()}

@@ -127,9 +127,9 @@ def summarize(result, positions):
             start, _ = positions.of(call.node) if call.node is not None else (None, None)
             summary.rows.append(Row(call.name, call.type, start[0] if start else None, plain(call.output_shape),
                                     call_parameters(call)))
-        if run.root is not None and not (isinstance(run.root, V.Layer) and run.root.kind.startswith("keras.")):
+        if run.root is not None and not V.is_keras(run.root):
             summary.total_params = total_parameters(run.root)
-        else:   # a Keras model: the layers it calls, each counted once
+        else:   # a Keras model: the layers it calls (and so builds), each counted once
             counts = {id(c.layer): call_parameters(c) for c in run.calls}
             summary.total_params = None if None in counts.values() else sum(counts.values())
         summary.constraints = constraints(run.run.solver) if run.run is not None else []

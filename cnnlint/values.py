@@ -101,11 +101,32 @@ class ClassValue:
         """A subclass (through classes of this file) of something in torch.nn: nn.Module, nn.Sequential, ..."""
         return any(b.name.startswith("torch.nn.") for b in self.external_bases())
 
+    def keras_kind(self):
+        """"model" for a subclass of keras.Model, "layer" for one of keras.layers.Layer, else None."""
+        names = {b.name for b in self.external_bases()}
+        if names & KERAS_MODEL_BASES:
+            return "model"
+        if names & KERAS_LAYER_BASES:
+            return "layer"
+        return None
+
+    def is_module_class(self) -> bool:
+        """A class whose instances are layers or models: torch.nn.Module or Keras Model/Layer subclasses."""
+        return self.is_torch_module() or self.keras_kind() is not None
+
+    def call_method(self) -> str:
+        """The method a call of an instance runs: Keras' call(), torch's forward()."""
+        return "call" if self.keras_kind() is not None else "forward"
+
     def external_bases(self):
         out = []
         for cls in self.mro():
             out.extend(b for b in cls.bases if isinstance(b, External))
         return out
+
+
+KERAS_MODEL_BASES = {"keras.Model", "keras.Sequential"}
+KERAS_LAYER_BASES = {"keras.layers.Layer", "keras.Layer"}
 
 
 @dataclass(eq=False)
@@ -140,3 +161,10 @@ class Super:
 
 def is_module(value) -> bool:
     return isinstance(value, (Layer, Instance))
+
+
+def is_keras(module) -> bool:
+    """A Keras layer or model, or an instance of a Keras Model/Layer subclass of the file."""
+    if isinstance(module, Layer):
+        return module.kind.startswith("keras.")
+    return isinstance(module, Instance) and module.cls.keras_kind() is not None

@@ -1,5 +1,6 @@
 """CNN108 reshape-numel: view/reshape to a shape with another number of elements."""
 
+from cnnlint.fixes import set_target_size, written_factors
 from cnnlint.rulekit import Rule, shape_text, show
 from cnnlint.shapes import dims as D
 from cnnlint.shapes.common import as_dim
@@ -55,7 +56,7 @@ def check(ctx):
             target = data["layer"].args.get("target_shape")
             if isinstance(x, Tensor) and x.shape and isinstance(target, (list, tuple)):
                 _judge(ctx, x, x.shape[1:], list(target), ctx.call_site(data),
-                       f"{ctx.layer_label(data['layer'])} cannot reshape")
+                       f"{ctx.layer_label(data['layer'])} cannot reshape", fix_layer=data["layer"])
             continue
         x = data["args"].get("input")
         target = target_of(data)
@@ -63,7 +64,7 @@ def check(ctx):
             _judge(ctx, x, x.shape, target, data["cst"], "cannot view")
 
 
-def _judge(ctx, x, counted, target, where, verb):
+def _judge(ctx, x, counted, target, where, verb, fix_layer=None):
     """Report when `target` cannot hold the elements of the axes `counted` of x (all of them for torch, all
     but the batch for Keras)."""
     dims = [as_dim(t) for t in target]
@@ -83,6 +84,9 @@ def _judge(ctx, x, counted, target, where, verb):
         return
     target_numel = D.product(dims)
     if ctx.differs(numel, target_numel):
+        # a Keras Reshape's target is a constructor argument: fixable when one size alone can make it fit
+        fix = set_target_size(fix_layer, "target_shape", dims, numel, written_factors(ctx.run, x)) \
+            if fix_layer is not None else None
         ctx.report("CNN108", where,
                    f"{verb} {shape_text(x)} ({show(numel)} elements{per_sample}) as {wanted} "
-                   f"({show(target_numel)} elements)", ctx.chain(x))
+                   f"({show(target_numel)} elements)", ctx.chain(x), fix=fix)

@@ -13,6 +13,7 @@ ALIASES = (
     ("tensorflow.python.keras.", "keras."),
     ("tensorflow.keras.", "keras."),
     ("tf_keras.", "keras."),
+    ("keras.src.", "keras."),      # Keras' own sources (keras.applications) import from keras.src
     ("torch.nn.modules.", None),      # torch.nn.modules.conv.Conv2d -> torch.nn.Conv2d
 )
 
@@ -23,7 +24,7 @@ def canonical(name: str) -> str:
             if replacement is None:
                 rest = name[len(prefix):].split(".")
                 return "torch.nn." + rest[-1] if len(rest) > 1 else "torch.nn." + rest[0]
-            return replacement + name[len(prefix):]
+            return KERAS_SPELLINGS.get(replacement + name[len(prefix):], replacement + name[len(prefix):])
         if name + "." == prefix and replacement:
             return replacement[:-1]
     if name in ("tensorflow.keras", "tf_keras"):
@@ -33,7 +34,8 @@ def canonical(name: str) -> str:
 
 # one name for the Keras entry points that have several
 KERAS_SPELLINGS = {"keras.models.Sequential": "keras.Sequential", "keras.layers.Input": "keras.Input",
-                   "keras.models.Model": "keras.Model", "keras.src.models.Sequential": "keras.Sequential"}
+                   "keras.models.Model": "keras.Model", "keras.models.Functional": "keras.Model",
+                   "keras.Layer": "keras.layers.Layer"}
 
 
 def dotted(node) -> str | None:

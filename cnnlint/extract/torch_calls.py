@@ -13,6 +13,9 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
+
+KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",
+                   "keras.random.uniform"}
 from .imports import canonical, dotted
 from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
 
@@ -156,7 +159,8 @@ class TorchMixin:
         return UNKNOWN
 
     def call_keras(self, name, args, kwargs, node):
-        """keras.Input, keras.layers.add([...]) and keras.Model(inputs, outputs); NotImplemented for the rest."""
+        """keras.Input, tensor factories (example inputs), keras.layers.add([...]) and keras.Model(inputs, outputs);
+        NotImplemented for the rest."""
         if name == "keras.Input":
             shape = kwargs.get("shape", args[0] if args else None)
             batch = kwargs.get("batch_size")
@@ -165,6 +169,15 @@ class TorchMixin:
             # the declared shape is kept for the rules that judge it (CNN209, CNN210)
             return self.run.record("keras.Input", {"shape": tuple(shape)},
                                    Tensor(keras_shape(shape, self.run.solver, batch)), node)
+        if name == "keras.backend.image_data_format":
+            return "channels_last"          # Keras' default; a file that changes it says so (CNN210 checks)
+        if name == "keras.applications.imagenet_utils.obtain_input_shape":
+            return _application_input_shape(args, kwargs)
+        if name in KERAS_FACTORIES:
+            shape = kwargs.get("shape", args[0] if args else None)
+            if isinstance(shape, (list, tuple)) and all(isinstance(d, int) for d in shape):
+                return self.run.record(name, {}, Tensor(tuple(shape)), node)
+            return Tensor(None)
         if name in MERGE_FUNCTIONS:
             layer = self.build_layer(KERAS_LAYERS[MERGE_FUNCTIONS[name]], [], {k: v for k, v in kwargs.items()
                                                                              if k != "inputs"}, node)
@@ -336,3 +349,19 @@ def _weight_shape(layer):
     if kind == "Embedding":
         return (as_dim(a.get("num_embeddings")), as_dim(a.get("embedding_dim")))
     return None
+
+
+def _application_input_shape(args, kwargs):
+    """keras.applications' obtain_input_shape(input_shape, default_size, min_size, data_format, require_flatten,
+    weights) for channels_last: the shape given, else the default size when the classifier top needs it, else
+    (None, None, 3)."""
+    names = ("input_shape", "default_size", "min_size", "data_format", "require_flatten", "weights")
+    given = {**dict(zip(names, args)), **kwargs}
+    shape, size, flatten = given.get("input_shape"), given.get("default_size"), given.get("require_flatten")
+    if given.get("data_format") != "channels_last" or not isinstance(size, int):
+        return UNKNOWN
+    if isinstance(shape, (list, tuple)):
+        return tuple(shape)
+    if shape is not None or flatten not in (True, False):
+        return UNKNOWN
+    return (size, size, 3) if flatten else (None, None, 3)
