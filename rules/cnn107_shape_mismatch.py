@@ -63,7 +63,7 @@ def _elementwise(ctx, data):
         if ctx.differs(x, y) and not ctx.solver.can_be_one(x) and not ctx.solver.can_be_one(y):
             axis = max(len(a.shape), len(b.shape)) - i
             ctx.report("CNN107", data["cst"],
-                       f"operands of `{_symbol(data['op'])}` do not broadcast: {shape_text(a)} and {shape_text(b)} "
+                       f"operands of `{_symbol(data['called'])}` do not broadcast: {shape_text(a)} and {shape_text(b)} "
                        f"differ on axis {axis} ({show(x)} vs {show(y)})",
                        ctx.chain(a, 4) + ctx.chain(b, 4))
             return
