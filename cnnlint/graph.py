@@ -61,7 +61,7 @@ def _tensors_in(value, depth=0):
             yield from _tensors_in(v, depth + 1)
 
 
-_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool")
+_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool", "lp_pool")
 
 
 def _sanitize(value, spatial):

@@ -41,7 +41,7 @@ def _spatial_node(data):
     op = data["op"]
     name = op.rsplit(".", 1)[-1]
     if op.startswith("torch.nn.functional."):
-        return name.startswith(("conv", "max_pool", "avg_pool"))
+        return name.startswith(("conv", "max_pool", "avg_pool", "lp_pool"))
     return op.startswith("torch.nn.") and name.startswith(SPATIAL_OPS) and not name.startswith("ConvTranspose")
 
 
@@ -63,7 +63,7 @@ def check(ctx):
         args = data["args"]
         x = next(iter(args.values()), None)
         layer = data.get("layer")
-        label = ctx.layer_label(layer) if layer is not None else data["op"].replace("torch.nn.functional.", "F.")
+        label = ctx.layer_label(layer) if layer is not None else data["called"].replace("torch.nn.functional.", "F.")
         ctx.report("CNN106", ctx.where_built(layer, data),
                    f"{label} receives {shape_text(x)} and its output size would be "
                    f"{shape_text(Tensor(spatial))}: the window is larger than the (padded) input",

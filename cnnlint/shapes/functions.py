@@ -744,8 +744,8 @@ def _pool_fn(n, with_dilation):
         if shape is None or len(shape) not in (n + 1, n + 2):
             return unknown_tensor()
         dilation = a.get("dilation", 1) if with_dilation else 1
-        out = tensor(shape[:-n] + pool_spatial(shape[-n:], n, a["kernel_size"], a["stride"], a["padding"], dilation,
-                                               a["ceil_mode"]))
+        out = tensor(shape[:-n] + pool_spatial(shape[-n:], n, a["kernel_size"], a["stride"], a.get("padding", 0),
+                                               dilation, a["ceil_mode"]))
         if a.get("return_indices") is True:
             return (out, Tensor(out.shape, dtype="long"))
         return out
@@ -759,6 +759,7 @@ for _n in (1, 2, 3):
     fn(f"F.avg_pool{_n}d torch.avg_pool{_n}d",
        "input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")(
         _pool_fn(_n, False))
+    fn(f"F.lp_pool{_n}d", "input, norm_type, kernel_size, stride=None, ceil_mode=False")(_pool_fn(_n, False))
 
 
 def _adaptive_fn(n):
