@@ -15,7 +15,7 @@ RULE = Rule(
         "each channel, not channels. Any other rank gets 'Received a 2-D input to dropout2d, which is deprecated and "
         "will result in an error in a future release': a 2-D (N, features) input, after a flatten, has single "
         "elements dropped like nn.Dropout (no channel dropout happens); a 5-D input to Dropout2d loses whole 3-D "
-        "volumes, as Dropout3d would.",
+        "volumes, as Dropout3d would; Dropout3d given (N, features) zeroes whole samples.",
     fix="Use nn.Dropout for flattened features and nn.Dropout1d for (N, C, L) sequences; give Dropout2d a 4-D map "
         "(unsqueeze(0) an unbatched image) and Dropout3d a 4-D or 5-D volume.",
     fires=("""
@@ -60,7 +60,8 @@ def check(ctx):
         wanted = " or ".join(f"{r}-D" for r in ranks)
         guess = ("torch warns and reads it as (N, C, L), dropping single rows of axis 1" if x.rank == 3 and ranks == (4,)
                  else "torch warns that this is deprecated and will become an error"
-                 + (", and drops single elements as nn.Dropout does" if x.rank == 2 else ""))
+                 + (", and drops single elements as nn.Dropout does" if x.rank == 2 and ranks == (4,) else
+                    ", and drops whole rows: samples of a (N, features) batch" if x.rank == 2 else ""))
         related = ctx.chain(x) + ([(data["cst"], f"{label} is called here")] if layer is not None else [])
         ctx.report("CNN208", ctx.call_site(data),
                    f"{label} drops whole channels of a {wanted} input, but receives {shape_text(x)} ({x.rank}-D): "

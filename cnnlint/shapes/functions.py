@@ -638,7 +638,12 @@ def _size_arg(size):
 
 @fn("torch.randn torch.rand torch.zeros torch.ones torch.empty", "*size, **kwargs")
 def _create(a):
-    return Tensor(_size_arg(a["size"]), dtype="float")
+    return Tensor(_size_arg(a["size"]), dtype=_dtype_kwarg(a["kwargs"], "float"))
+
+
+def _dtype_kwarg(kwargs, default):
+    """The dtype a factory makes: its default, unknown when a dtype= is given (it is not read)."""
+    return default if "dtype" not in kwargs else None
 
 
 @fn("Tensor.new_zeros Tensor.new_ones Tensor.new_empty", "input, *size, **kwargs")
@@ -654,7 +659,7 @@ def _full(a):
 @fn("torch.randint", "low, high=None, size=None, **kwargs")
 def _randint(a):
     size = a["size"] if a["size"] is not None else a["high"]
-    return Tensor(_size_arg(size), dtype="long")
+    return Tensor(_size_arg(size), dtype=_dtype_kwarg(a["kwargs"], "long"))
 
 
 @fn("torch.arange", "start, end=None, step=1, **kwargs")
@@ -690,7 +695,7 @@ def _tensor(a):
         return None
     data = a["data"]
     dtype = "long" if isinstance(data, (list, tuple)) and data and all(
-        isinstance(x, int) and not isinstance(x, bool) for x in data) else None
+        isinstance(x, int) and not isinstance(x, bool) for x in data) and "dtype" not in a["kwargs"] else None
     return Tensor(shape(data), dtype=dtype)
 
 
@@ -804,15 +809,18 @@ def _pixel_shuffle(a):
     return tensor(pixel_shuffle_shape(shape_of(a["input"]), a["upscale_factor"]))
 
 
-LOSS_FNS = """F.cross_entropy F.nll_loss F.mse_loss F.l1_loss F.smooth_l1_loss F.huber_loss F.binary_cross_entropy
-F.binary_cross_entropy_with_logits F.kl_div F.soft_margin_loss"""
-
-
-@fn(LOSS_FNS, "input, target, *rest, **kwargs")
+@fn("F.mse_loss F.l1_loss F.smooth_l1_loss F.huber_loss F.kl_div F.soft_margin_loss", "input, target, *rest, **kwargs")
 def _loss_fn(a):
     if a.get("reduction", "mean") in ("mean", "sum"):
         return tensor(())
     return unknown_tensor()
+
+
+# the losses whose weight= the rules read (CNN112): bound by name, also when given positionally
+fn("F.cross_entropy F.nll_loss", "input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, "
+   "reduction='mean', label_smoothing=0.0")(_loss_fn)
+fn("F.binary_cross_entropy F.binary_cross_entropy_with_logits", "input, target, weight=None, size_average=None, "
+   "reduce=None, reduction='mean', pos_weight=None")(_loss_fn)
 
 
 @fn("Tensor.size", "input, dim=None", axes="dim")
