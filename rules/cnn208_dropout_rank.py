@@ -58,7 +58,8 @@ def check(ctx):
             continue
         label = ctx.layer_label(layer) if layer is not None else name.replace("torch.nn.functional.", "F.")
         wanted = " or ".join(f"{r}-D" for r in ranks)
-        guess = ("torch warns and reads it as (N, C, L), dropping single rows of axis 1" if x.rank == 3 and ranks == (4,)
+        guess = ("torch warns and, for now, reads it as (N, C, L) as nn.Dropout1d does (an unbatched (C, H, W) image "
+                 "loses single rows); a future release will read it as (C, H, W)" if x.rank == 3 and ranks == (4,)
                  else "torch warns that this is deprecated and will become an error"
                  + (", and drops single elements as nn.Dropout does" if x.rank == 2 and ranks == (4,) else
                     ", and drops whole rows: samples of a (N, features) batch" if x.rank == 2 else ""))
