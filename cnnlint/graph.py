@@ -62,8 +62,8 @@ def _tensors_in(value, depth=0):
             yield from _tensors_in(v, depth + 1)
 
 
-_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool", "averagepool", "separableconv",
-            "depthwiseconv")
+_SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool", "lp_pool", "averagepool",
+            "separableconv", "depthwiseconv")
 
 
 def _sanitize(value, spatial):
@@ -117,11 +117,14 @@ class Run:
             raise BudgetExceeded()
 
     # -- recording ----------------------------------------------------------------------------------------------
-    def record(self, op, bound, output, cst_node, layer=None, direct=True):
+    def record(self, op, bound, output, cst_node, layer=None, direct=True, called=None):
         """Add an op to the graph. The node keeps the raw output (a rule may judge it); what flows on has
-        impossible sizes made unknown, so one collapse is reported once, not again by every layer after it."""
+        impossible sizes made unknown, so one collapse is reported once, not again by every layer after it.
+        `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
+        operator.add); `called` is the name the code called, for messages."""
         nid = self.graph.number_of_nodes()
-        self.graph.add_node(nid, op=op, args=bound, output=output, cst=cst_node, layer=layer, direct=direct)
+        self.graph.add_node(nid, op=op, args=bound, output=output, cst=cst_node, layer=layer, direct=direct,
+                            called=called or op)
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
             if t.node is not None and t.node != nid:
                 self.graph.add_edge(t.node, nid)

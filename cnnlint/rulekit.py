@@ -129,7 +129,7 @@ def describe_op(data) -> str:
     layer = data.get("layer")
     if layer is not None:
         return f"{layer.path}: {layer.type_name}" if layer.path else layer.type_name
-    op = data["op"]
+    op = data.get("called") or data["op"]
     return {"operator.add": "+", "operator.sub": "-", "operator.mul": "*", "operator.truediv": "/",
             "operator.matmul": "@", "Tensor.__getitem__": "indexing"}.get(op, op.replace("torch.nn.functional.", "F.").replace("Tensor.", "."))
 

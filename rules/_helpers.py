@@ -51,3 +51,26 @@ def sequence_source(ctx, tensor):
     if layer.type_name in ("LSTM", "GRU", "RNN") and layer.arg("batch_first") is True:
         return layer
     return None
+
+
+# nn.*Loss classes and the F.* function each one calls
+LOSS_FUNCTIONS = {"CrossEntropyLoss": "cross_entropy", "NLLLoss": "nll_loss", "MSELoss": "mse_loss",
+                  "L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss", "HuberLoss": "huber_loss",
+                  "BCELoss": "binary_cross_entropy", "BCEWithLogitsLoss": "binary_cross_entropy_with_logits"}
+LOSS_OPS = {f"torch.nn.{c}" for c in LOSS_FUNCTIONS} | {"torch.nn.functional.cross_entropy",
+                                                      "torch.nn.functional.binary_cross_entropy",
+                                                      "torch.nn.functional.mse_loss"}
+
+
+def loss_calls(ctx, functions):
+    """(graph node data, F.* name, input, target, weight, label) for calls of these losses, as nn.*Loss modules
+    (`criterion(out, target)`) or as F.* functions; weight is the class weight tensor or None."""
+    for nid, data in ctx.nodes(LOSS_OPS):
+        layer = data.get("layer")
+        name = LOSS_FUNCTIONS.get(layer.type_name) if layer is not None else data["called"].rsplit(".", 1)[-1]
+        if name not in functions:
+            continue
+        args = data["args"]
+        weight = layer.args.get("weight") if layer is not None else args.get("weight")
+        label = ctx.layer_label(layer) if layer is not None else f"F.{name}"
+        yield data, name, args.get("input"), args.get("target"), weight if isinstance(weight, Tensor) else None, label

@@ -47,7 +47,7 @@ def _spatial_node(data):
     if op.startswith("keras.layers."):
         return name.startswith(KERAS_SPATIAL)
     if op.startswith("torch.nn.functional."):
-        return name.startswith(("conv", "max_pool", "avg_pool"))
+        return name.startswith(("conv", "max_pool", "avg_pool", "lp_pool"))
     return op.startswith("torch.nn.") and name.startswith(SPATIAL_OPS) and not name.startswith("ConvTranspose")
 
 
@@ -71,7 +71,7 @@ def check(ctx):
             continue
         args = data["args"]
         x = next(iter(args.values()), None)
-        label = ctx.layer_label(layer) if layer is not None else data["op"].replace("torch.nn.functional.", "F.")
+        label = ctx.layer_label(layer) if layer is not None else data["called"].replace("torch.nn.functional.", "F.")
         ctx.report("CNN106", ctx.where_built(layer, data),
                    f"{label} receives {shape_text(x)} and its output size would be "
                    f"{shape_text(Tensor(spatial))}: the window is larger than the (padded) input",

@@ -71,7 +71,7 @@ def _elementwise(ctx, data):
     if clash is not None:
         axis, x, y = clash
         ctx.report("CNN107", data["cst"],
-                   f"operands of `{_symbol(data['op'])}` do not broadcast: {shape_text(a)} and {shape_text(b)} "
+                   f"operands of `{_symbol(data['called'])}` do not broadcast: {shape_text(a)} and {shape_text(b)} "
                    f"differ on axis {axis} ({show(x)} vs {show(y)})",
                    ctx.chain(a, 4) + ctx.chain(b, 4))
 

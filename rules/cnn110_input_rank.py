@@ -53,6 +53,8 @@ def accepted_ranks(kind):
         return (2, 3) if n == 1 else (n + 2,)
     if name in ("LSTM", "GRU", "RNN", "MultiheadAttention"):
         return (2, 3)
+    if name == "Dropout1d":      # 2-D and 3-D; Dropout2d/3d only warn on other ranks (CNN208)
+        return (2, 3)
     if name in ("RNNCell", "LSTMCell", "GRUCell"):
         return (1, 2)
     if name in ("Linear", "Bilinear"):

@@ -33,7 +33,7 @@ def check(ctx):
     for nid, data in ctx.nodes(FUNCS):
         if data["args"].get("dim", None) is None and "dim" in data["args"]:
             x = data["args"].get("input")
-            name = data["op"].replace("torch.nn.functional.", "F.")
+            name = data["called"].replace("torch.nn.functional.", "F.")
             # the fix names the class axis of (N, C, ...) logits; torch's implicit choice is axis 0 (the batch!) for
             # 3-D inputs, which is the bug this rule is about
             implicit = None if getattr(x, "rank", None) is None else (0 if x.rank <= 1 else 1)

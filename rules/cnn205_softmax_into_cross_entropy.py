@@ -41,12 +41,15 @@ loss = criterion(model(torch.randn(8, 20)), torch.randint(0, 5, (8,)))
 """,),
 )
 
+CROSS_ENTROPY = {"torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy"}
 SOFTMAX = {"torch.nn.Softmax", "torch.softmax", "torch.nn.functional.softmax"}
 THROUGH = {"Tensor.view", "torch.reshape", "Tensor.squeeze", "Tensor.contiguous", "torch.flatten", "Tensor.float"}
 
 
 def check(ctx):
-    for nid, data in ctx.nodes({"torch.nn.CrossEntropyLoss", "torch.nn.functional.cross_entropy"}):
+    for nid, data in ctx.nodes(CROSS_ENTROPY):
+        if data["called"] not in CROSS_ENTROPY:      # F.nll_loss shares the table entry of F.cross_entropy
+            continue
         args = data["args"]
         x = next(iter(args.values()), None) if args else None
         if not isinstance(x, Tensor):

@@ -12,6 +12,8 @@ For every model marked with ``# cnnlint: input=...`` (see docs/contract.md):
   model on the same input. For errors/ models only the calls torch completed before
   raising are compared, as a prefix of cnnlint's calls. Leaf modules: see
   ``recorded_modules``.
+* ``test_warnings_are_emitted``: a model flagged CNN207 or CNN208 emits torch's own warning for it, and
+  no other model of warnings/ or clean/ does.
 * ``test_expectations_match_directory``: errors/ files carry CNN1xx expectations,
   warnings/ files CNN2xx ones only, clean/ files none; ``test_error_expectations_are_exercised``:
   every CNN1xx expectation is where some model of its file fails in torch.
@@ -40,12 +42,21 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures" / "torch"
 KINDS = ("errors", "warnings", "clean")
 
-ERROR_CODES = {f"CNN{n}" for n in range(101, 111)}
-WARNING_CODES = {f"CNN{n}" for n in range(201, 207)}
+ERROR_CODES = {f"CNN{n}" for n in range(101, 113)}
+WARNING_CODES = {f"CNN{n}" for n in range(201, 209)}
 
 # Exceptions through which torch reports shape/config problems. Anything else
 # (NameError, TypeError, AttributeError, ...) means the fixture itself is broken.
-TORCH_ERRORS = (RuntimeError, ValueError, AssertionError)
+# An IndexError counts only with torch's message for a dim argument out of range.
+TORCH_ERRORS = (RuntimeError, ValueError, AssertionError, IndexError)
+DIM_ERROR = "Dimension out of range"
+
+# Warnings whose code flags something torch itself warns about (and then runs): a model carrying such an
+# expectation must emit that warning in torch (test_warnings_are_emitted).
+TORCH_WARNINGS = {
+    "CNN207": re.compile(r"Using a target size \(torch\.Size\(\[.*\]\)\) that is different to the input size"),
+    "CNN208": re.compile(r"Received a \d-?D input to dropout[23]d"),
+}
 
 INPUT_RE = re.compile(r"^#\s*cnnlint:\s*input=(?P<shapes>.+?)(?:\s+dtype=(?P<dtype>\w+))?\s*$")
 CLASS_RE = re.compile(r"^class\s+(?P<name>[A-Za-z_]\w*)\s*[(:]")
@@ -273,6 +284,13 @@ class TorchRun:
     rows: list[tuple[str, str, tuple[int, ...] | None]] = field(default_factory=list)
     # errors only: fixture lines the failure can be blamed on
     blame_lines: set[int] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)  # messages of the warnings the forward pass emitted
+
+
+def _check_torch_error(exc: BaseException) -> None:
+    """Re-raise what is not torch rejecting a shape: a plain IndexError is a broken fixture."""
+    if isinstance(exc, IndexError) and DIM_ERROR not in str(exc):
+        raise exc
 
 
 def _traceback_lines(exc: BaseException, path: Path) -> set[int]:
@@ -303,6 +321,7 @@ def run_in_torch(spec: ModelSpec) -> TorchRun:
             warnings.simplefilter("ignore")
             model = build_model(spec)
     except TORCH_ERRORS as exc:
+        _check_torch_error(exc)
         result.error = exc
         result.blame_lines = _traceback_lines(exc, spec.path)
         return result
@@ -326,10 +345,12 @@ def run_in_torch(spec: ModelSpec) -> TorchRun:
 
         handles.append(module.register_forward_hook(hook))
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with torch.no_grad(), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             model(*make_inputs(spec))
+        result.warnings = [str(w.message) for w in caught]
     except TORCH_ERRORS as exc:
+        _check_torch_error(exc)
         result.error = exc
         result.blame_lines = _traceback_lines(exc, spec.path) | {
             mod.__dict__[SITE_ATTR] for mod in active if SITE_ATTR in mod.__dict__
@@ -411,6 +432,35 @@ def test_error_expectations_are_exercised(path):
     expected_lines = {line for line, codes in parse_expectations(path).items() if codes & ERROR_CODES}
     unexercised = sorted(expected_lines - blamed)
     assert not unexercised, f"CNN1xx expectations on lines {unexercised} are not where any model fails"
+
+
+def model_span(spec: ModelSpec) -> range:
+    """The lines of the model's class or Sequential assignment."""
+    tree = ast.parse(spec.path.read_text())
+    for node in tree.body:
+        if node.lineno == spec.line:
+            return range(node.lineno, node.end_lineno + 1)
+    raise ValueError(f"{spec.id}: no top-level statement on line {spec.line}")
+
+
+RUNNING_SPECS = [pytest.param(s, id=s.id) for s in SPECS if s.kind != "errors"]
+
+
+@pytest.mark.parametrize("spec", RUNNING_SPECS)
+def test_warnings_are_emitted(spec):
+    """A model flagged with a code for which torch has a warning of its own emits it when torch runs it, and a
+    model (warnings/ or clean/) that emits it carries that expectation."""
+    expects = parse_expectations(spec.path)
+    codes = {c for line in model_span(spec) for c in expects.get(line, ())}
+    run = run_in_torch(spec)
+    assert run.error is None, f"{spec.id} must run in torch, raised {run.error!r}"
+    for code in sorted(codes & TORCH_WARNINGS.keys()):
+        assert any(TORCH_WARNINGS[code].search(m) for m in run.warnings), (
+            f"{spec.id} carries a {code} expectation but torch emitted no such warning: {run.warnings}")
+    for code, pattern in TORCH_WARNINGS.items():
+        if code not in codes:
+            assert not any(pattern.search(m) for m in run.warnings), (
+                f"{spec.id}: torch warns {[m for m in run.warnings if pattern.search(m)]} but no {code} is expected")
 
 
 @pytest.mark.parametrize("spec", SPEC_PARAMS)

@@ -7,10 +7,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from cnnlint.lint import INPUT_PROBLEMS, lint_file
+from cnnlint.rules import all_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted((ROOT / "fixtures" / "torch").rglob("*.py"))
-SHAPE_CODES = {f"CNN{n}" for n in list(range(101, 111)) + list(range(201, 207))}
+SHAPE_CODES = {r.code for r in all_rules()}
 
 
 def lint_bytes(tmp_path, data, name="damaged.py"):

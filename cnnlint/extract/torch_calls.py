@@ -295,7 +295,7 @@ class TorchMixin:
             output = spec.transfer(bound)
         except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
             output = Tensor(None)
-        return self.run.record(spec.op, bound, output, node)
+        return self.run.record(spec.op, bound, output, node, called=name)
 
     def call_tensor_method(self, method, args, kwargs, node):
         spec = FN.lookup("Tensor." + method.name)

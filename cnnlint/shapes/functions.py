@@ -22,6 +22,7 @@ class FunctionSpec:
     op: str                 # canonical op name recorded in the graph (first registered name)
     params: list            # [(name, default or REQUIRED, kind)] kind: "" | "*" (variadic) | "**"
     transfer: Callable      # (bound: dict) -> value
+    axes: tuple = ()        # the axis arguments: ((param, kind), ...), kind as in AXIS_KINDS
 
 
 REQUIRED = object()
@@ -44,10 +45,25 @@ def _parse_signature(sig: str):
     return params
 
 
-def fn(names: str, sig: str):
+# What an axis argument may hold, for CNN111: "one" an axis of the input, "new" an axis of the output one rank
+# larger (stack, unsqueeze), "many" an axis or a tuple of distinct axes, "perm" a permutation of all the axes.
+AXIS_KINDS = ("one", "new", "many", "perm")
+
+
+def parse_axes(axes: str) -> tuple:
+    """"dim:many start_dim" -> (("dim", "many"), ("start_dim", "one"))."""
+    out = []
+    for part in axes.split():
+        name, _, kind = part.partition(":")
+        assert (kind or "one") in AXIS_KINDS, part
+        out.append((name, kind or "one"))
+    return tuple(out)
+
+
+def fn(names: str, sig: str, axes: str = ""):
     def register(transfer):
         names_l = names.split()
-        spec = FunctionSpec(_expand(names_l[0]), _parse_signature(sig), transfer)
+        spec = FunctionSpec(_expand(names_l[0]), _parse_signature(sig), transfer, parse_axes(axes))
         for name in names_l:
             FUNCTIONS[_expand(name)] = spec
         return transfer
@@ -105,22 +121,22 @@ def _like(x, dtype=None):
 
 # -- elementwise --------------------------------------------------------------------------------------------
 UNARY = """F.relu F.relu6 F.gelu F.silu F.elu F.selu F.celu F.leaky_relu F.hardswish F.hardsigmoid F.hardtanh F.mish
-F.softplus F.softsign F.tanhshrink F.logsigmoid F.sigmoid F.tanh F.dropout F.dropout1d F.dropout2d F.dropout3d
-F.alpha_dropout F.normalize F.prelu F.rrelu F.threshold F.local_response_norm F.batch_norm F.instance_norm F.layer_norm
+F.softplus F.softsign F.tanhshrink F.logsigmoid F.sigmoid F.tanh F.dropout F.dropout1d
+F.alpha_dropout F.prelu F.rrelu F.threshold F.local_response_norm F.batch_norm F.instance_norm F.layer_norm
 F.group_norm F.rms_norm torch.relu torch.sigmoid torch.tanh torch.exp torch.log torch.sqrt torch.rsqrt torch.abs
 torch.neg torch.sin torch.cos torch.clamp torch.clip torch.sign torch.round torch.floor torch.ceil torch.erf torch.log1p
 torch.expm1 torch.reciprocal torch.square torch.nan_to_num torch.clone torch.detach torch.dropout torch.zeros_like
 torch.ones_like torch.rand_like torch.randn_like torch.empty_like torch.full_like torch.sigmoid_ torch.relu_
 Tensor.relu Tensor.relu_ Tensor.sigmoid Tensor.sigmoid_ Tensor.tanh Tensor.tanh_ Tensor.exp Tensor.exp_ Tensor.log
 Tensor.sqrt Tensor.rsqrt Tensor.abs Tensor.neg Tensor.clamp Tensor.clamp_ Tensor.clip Tensor.sign Tensor.round
-Tensor.floor Tensor.ceil Tensor.contiguous Tensor.clone Tensor.detach Tensor.detach_ Tensor.float Tensor.double
-Tensor.half Tensor.bfloat16 Tensor.to Tensor.cpu Tensor.cuda Tensor.type Tensor.type_as Tensor.requires_grad_
+Tensor.floor Tensor.ceil Tensor.contiguous Tensor.clone Tensor.detach Tensor.detach_
+Tensor.cpu Tensor.cuda Tensor.requires_grad_
 Tensor.zero_ Tensor.fill_ Tensor.normal_ Tensor.uniform_ Tensor.pow Tensor.pow_ Tensor.square Tensor.reciprocal
 Tensor.masked_fill Tensor.masked_fill_ Tensor.sin Tensor.cos Tensor.erf Tensor.log1p Tensor.expm1 Tensor.nan_to_num
 Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.pow torch.masked_fill Tensor.bernoulli
 Tensor.bernoulli_ Tensor.sigmoid_ Tensor.gelu torch.nn.functional.gelu_ F.hardswish_ F.relu_ F.leaky_relu_ F.elu_
-Tensor.numpy torch.nn.init.normal_ torch.nn.init.zeros_ torch.nn.init.ones_ Tensor.flip torch.flip Tensor.roll
-torch.roll Tensor.tril torch.tril Tensor.triu torch.triu Tensor.cumsum torch.cumsum Tensor.cumprod torch.cumprod"""
+Tensor.numpy torch.nn.init.normal_ torch.nn.init.zeros_ torch.nn.init.ones_ Tensor.tril torch.tril Tensor.triu
+torch.triu"""
 
 
 @fn(UNARY, "input, *rest, **kwargs")
@@ -128,18 +144,44 @@ def _unary(a):
     return _like(a["input"])
 
 
-@fn("Tensor.long Tensor.int Tensor.bool Tensor.byte torch.argsort Tensor.argsort", "input, *rest, **kwargs")
+@fn("Tensor.long Tensor.int Tensor.bool Tensor.byte", "input, *rest, **kwargs")
 def _to_long(a):
     return _like(a["input"], dtype="long")
 
 
+@fn("Tensor.float Tensor.double Tensor.half Tensor.bfloat16", "input, *rest, **kwargs")
+def _to_float(a):
+    return _like(a["input"], dtype="float")
+
+
+@fn("Tensor.to Tensor.type Tensor.type_as", "input, *rest, **kwargs")
+def _to_other(a):
+    """A dtype or a device: which one is not read, so the dtype becomes unknown."""
+    return Tensor(shape_of(a["input"]))
+
+
+# same shape and dtype as the input, but with arguments worth binding by name (CNN111 reads the axes)
+for _names, _sig, _axes in (
+        ("F.dropout2d F.dropout3d", "input, p=0.5, training=True, inplace=False", ""),
+        ("F.normalize", "input, p=2.0, dim=1, eps=1e-12, out=None", "dim"),
+        ("torch.cumsum Tensor.cumsum torch.cumprod Tensor.cumprod", "input, dim, dtype=None", "dim"),
+        ("torch.flip Tensor.flip", "input, *dims", "dims:many"),
+        ("torch.roll Tensor.roll", "input, shifts, dims=None", "dims:many")):
+    fn(_names, _sig, _axes)(_unary)
+
+
+@fn("torch.argsort Tensor.argsort", "input, dim=-1, descending=False, stable=False", axes="dim")
+def _argsort(a):
+    return _like(a["input"], dtype="long")
+
+
 @fn("torch.softmax F.softmax F.log_softmax F.softmin torch.log_softmax Tensor.softmax Tensor.log_softmax",
-    "input, dim=None, _stacklevel=3, dtype=None")
+    "input, dim=None, _stacklevel=3, dtype=None", axes="dim")
 def _softmax(a):
     return _like(a["input"])
 
 
-@fn("F.glu", "input, dim=-1")
+@fn("F.glu", "input, dim=-1", axes="dim")
 def _glu(a):
     return tensor(halve_axis(shape_of(a["input"]), a["dim"]))
 
@@ -169,10 +211,10 @@ def _operand_shape(v):
     return None
 
 
-BINARY = """operator.add operator.sub operator.mul operator.truediv operator.floordiv operator.mod operator.pow
-torch.add torch.sub torch.mul torch.div torch.maximum torch.minimum torch.true_divide torch.fmod torch.remainder
+BINARY = """operator.add operator.sub operator.mul operator.floordiv operator.mod operator.pow
+torch.add torch.sub torch.mul torch.maximum torch.minimum torch.fmod torch.remainder
 torch.eq torch.ne torch.lt torch.le torch.gt torch.ge torch.logical_and torch.logical_or torch.atan2
-Tensor.add Tensor.sub Tensor.mul Tensor.div Tensor.add_ Tensor.sub_ Tensor.mul_ Tensor.div_ Tensor.maximum
+Tensor.add Tensor.sub Tensor.mul Tensor.add_ Tensor.sub_ Tensor.mul_ Tensor.maximum
 Tensor.minimum Tensor.eq Tensor.ne Tensor.lt Tensor.le Tensor.gt Tensor.ge"""
 
 
@@ -182,8 +224,33 @@ def _binary(a):
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         return UNKNOWN
     shape = broadcast(_operand_shape(x), _operand_shape(y))
-    dtype = x.dtype if isinstance(x, Tensor) else y.dtype
-    return Tensor(shape, dtype=dtype)
+    return Tensor(shape, dtype=_promoted_dtype(x, y))
+
+
+@fn("operator.truediv torch.div torch.true_divide Tensor.div Tensor.div_", "input, other, *rest, **kwargs")
+def _divide(a):
+    out = _binary(a)
+    if isinstance(out, Tensor) and a.get("rounding_mode") is None:
+        out.dtype = "float"       # true division of integers gives floats
+    elif isinstance(out, Tensor):
+        out.dtype = None
+    return out
+
+
+def _operand_dtype(v):
+    if isinstance(v, Tensor):
+        return v.dtype
+    if isinstance(v, bool):
+        return None
+    return {int: "long", float: "float"}.get(type(v))
+
+
+def _promoted_dtype(x, y):
+    """torch's type promotion, as far as "long" and "float" go; None when either is unknown."""
+    kinds = {_operand_dtype(x), _operand_dtype(y)}
+    if None in kinds:
+        return None
+    return "float" if "float" in kinds else "long"
 
 
 @fn("torch.where", "condition, input=None, other=None")
@@ -225,7 +292,7 @@ def _f_linear(a):
 
 
 # -- joining and splitting ----------------------------------------------------------------------------------
-@fn("torch.cat torch.concat torch.concatenate", "tensors, dim=0")
+@fn("torch.cat torch.concat torch.concatenate", "tensors, dim=0", axes="dim")
 def _cat(a):
     parts = a["tensors"]
     if not isinstance(parts, (list, tuple)) or not parts:
@@ -253,7 +320,7 @@ def _sum_dims(ds):
     return total
 
 
-@fn("torch.stack", "tensors, dim=0")
+@fn("torch.stack", "tensors, dim=0", axes="dim:new")
 def _stack(a):
     parts = a["tensors"]
     if not isinstance(parts, (list, tuple)) or not parts:
@@ -267,7 +334,7 @@ def _stack(a):
     return tensor(shape[:axis] + (len(parts),) + shape[axis:])
 
 
-@fn("torch.chunk Tensor.chunk", "input, chunks, dim=0")
+@fn("torch.chunk Tensor.chunk", "input, chunks, dim=0", axes="dim")
 def _chunk(a):
     shape, chunks = shape_of(a["input"]), as_int(a["chunks"])
     if shape is None or chunks is None:
@@ -287,7 +354,7 @@ def _chunk(a):
     return tuple(tensor(shape[:axis] + (s,) + shape[axis + 1:]) for s in sizes)
 
 
-@fn("torch.split Tensor.split", "input, split_size_or_sections, dim=0")
+@fn("torch.split Tensor.split", "input, split_size_or_sections, dim=0", axes="dim")
 def _split(a):
     shape, sections = shape_of(a["input"]), a["split_size_or_sections"]
     if shape is None:
@@ -303,7 +370,7 @@ def _split(a):
     return tuple(tensor(shape[:axis] + (min(step, size - i),) + shape[axis + 1:]) for i in range(0, size, step))
 
 
-@fn("torch.unbind Tensor.unbind", "input, dim=0")
+@fn("torch.unbind Tensor.unbind", "input, dim=0", axes="dim")
 def _unbind(a):
     shape = shape_of(a["input"])
     if shape is None:
@@ -312,6 +379,37 @@ def _unbind(a):
     if axis is None or not isinstance(shape[axis], int) or shape[axis] > 64:
         return UNKNOWN
     return tuple(tensor(shape[:axis] + shape[axis + 1:]) for _ in range(shape[axis]))
+
+
+@fn("torch.narrow Tensor.narrow", "input, dim, start, length", axes="dim")
+def _narrow(a):
+    return _replace_axis(a, lambda shape, axis: shape[:axis] + (as_dim(a["length"]),) + shape[axis + 1:])
+
+
+@fn("torch.select Tensor.select", "input, dim, index", axes="dim")
+def _select(a):
+    return _replace_axis(a, lambda shape, axis: shape[:axis] + shape[axis + 1:])
+
+
+@fn("torch.index_select Tensor.index_select", "input, dim, index", axes="dim")
+def _index_select(a):
+    index = shape_of(a["index"])
+    length = index[0] if index is not None and len(index) == 1 else None
+    return _replace_axis(a, lambda shape, axis: shape[:axis] + (length,) + shape[axis + 1:])
+
+
+@fn("torch.gather Tensor.gather", "input, dim, index, **kwargs", axes="dim")
+def _gather(a):
+    return Tensor(shape_of(a["index"]), dtype=getattr(a["input"], "dtype", None))
+
+
+def _replace_axis(a, make):
+    """The output of an op that changes the axis `dim` of its input, by make(shape, axis); unknown when it is."""
+    shape = shape_of(a["input"])
+    axis = norm_axis(a["dim"], None if shape is None else len(shape))
+    if axis is None:
+        return unknown_tensor(getattr(a["input"], "dtype", None))
+    return tensor(make(shape, axis), dtype=getattr(a["input"], "dtype", None))
 
 
 # -- reshaping ----------------------------------------------------------------------------------------------
@@ -327,7 +425,7 @@ def flatten_shape(x, start, end):
     return tensor(shape[:s] + (D.product(shape[s:e + 1]),) + shape[e + 1:], dtype=getattr(x, "dtype", None))
 
 
-@fn("torch.flatten Tensor.flatten", "input, start_dim=0, end_dim=-1")
+@fn("torch.flatten Tensor.flatten", "input, start_dim=0, end_dim=-1", axes="start_dim end_dim")
 def _flatten(a):
     return flatten_shape(a["input"], a["start_dim"], a["end_dim"])
 
@@ -387,7 +485,7 @@ def _repeat(a):
     return tensor(D.mul(d, as_dim(s)) for d, s in zip(padded, sizes))
 
 
-@fn("Tensor.permute torch.permute", "input, *dims")
+@fn("Tensor.permute torch.permute", "input, *dims", axes="dims:perm")
 def _permute(a):
     shape, order = shape_of(a["input"]), a["dims"]
     if shape is None or not isinstance(order, (list, tuple)) or len(order) != len(shape):
@@ -398,7 +496,8 @@ def _permute(a):
     return tensor(shape[i] for i in axes)
 
 
-@fn("Tensor.transpose torch.transpose Tensor.swapaxes torch.swapaxes Tensor.swapdims", "input, dim0, dim1")
+@fn("Tensor.transpose torch.transpose Tensor.swapaxes torch.swapaxes Tensor.swapdims", "input, dim0, dim1",
+    axes="dim0 dim1")
 def _transpose(a):
     shape = shape_of(a["input"])
     if shape is None:
@@ -419,7 +518,7 @@ def _t(a):
     return tensor(tuple(reversed(shape)))
 
 
-@fn("Tensor.squeeze torch.squeeze", "input, dim=None")
+@fn("Tensor.squeeze torch.squeeze", "input, dim=None", axes="dim:many")
 def _squeeze(a):
     shape = shape_of(a["input"])
     if shape is None:
@@ -443,7 +542,7 @@ def _squeeze(a):
     return tensor(out)
 
 
-@fn("Tensor.unsqueeze torch.unsqueeze", "input, dim")
+@fn("Tensor.unsqueeze torch.unsqueeze", "input, dim", axes="dim:new")
 def _unsqueeze(a):
     shape = shape_of(a["input"])
     if shape is None:
@@ -471,13 +570,23 @@ def _reduce(a):
         d for i, d in enumerate(shape) if i not in axes)
 
 
-REDUCTIONS = """torch.mean torch.sum torch.prod torch.std torch.var torch.amax torch.amin torch.logsumexp torch.norm
-torch.all torch.any torch.count_nonzero Tensor.mean Tensor.sum Tensor.prod Tensor.std Tensor.var Tensor.amax
-Tensor.amin Tensor.logsumexp Tensor.norm Tensor.all Tensor.any"""
+REDUCTIONS = """torch.mean torch.sum torch.std torch.var torch.amax torch.amin torch.logsumexp
+torch.all torch.any torch.count_nonzero Tensor.mean Tensor.sum Tensor.std Tensor.var Tensor.amax
+Tensor.amin Tensor.logsumexp Tensor.all Tensor.any"""
 
 
-@fn(REDUCTIONS, "input, dim=None, keepdim=False, **kwargs")
+@fn(REDUCTIONS, "input, dim=None, keepdim=False, **kwargs", axes="dim:many")
 def _reduction(a):
+    return _reduce(a)
+
+
+@fn("torch.prod Tensor.prod", "input, dim=None, keepdim=False, **kwargs", axes="dim")
+def _prod(a):
+    return _reduce(a)
+
+
+@fn("torch.norm Tensor.norm", "input, p='fro', dim=None, keepdim=False, **kwargs", axes="dim:many")
+def _norm(a):
     return _reduce(a)
 
 
@@ -488,7 +597,7 @@ class ValuesIndices(tuple):
 
 
 @fn("torch.max torch.min Tensor.max Tensor.min torch.median Tensor.median torch.mode Tensor.mode",
-    "input, dim=None, keepdim=False")
+    "input, dim=None, keepdim=False", axes="dim")
 def _max(a):
     if isinstance(a["dim"], Tensor):           # torch.max(a, b): elementwise
         return Tensor(broadcast(shape_of(a["input"]), shape_of(a["dim"])))
@@ -498,13 +607,13 @@ def _max(a):
     return ValuesIndices((out, Tensor(out.shape, dtype="long")))
 
 
-@fn("torch.argmax torch.argmin Tensor.argmax Tensor.argmin", "input, dim=None, keepdim=False")
+@fn("torch.argmax torch.argmin Tensor.argmax Tensor.argmin", "input, dim=None, keepdim=False", axes="dim")
 def _argmax(a):
     out = _reduce(a)
     return Tensor(out.shape, dtype="long")
 
 
-@fn("torch.topk Tensor.topk", "input, k, dim=-1, largest=True, sorted=True")
+@fn("torch.topk Tensor.topk", "input, k, dim=-1, largest=True, sorted=True", axes="dim")
 def _topk(a):
     shape = shape_of(a["input"])
     axis = norm_axis(a["dim"], None if shape is None else len(shape))
@@ -514,7 +623,7 @@ def _topk(a):
     return ValuesIndices((tensor(out), tensor(out, dtype="long")))
 
 
-@fn("torch.sort Tensor.sort", "input, dim=-1, descending=False")
+@fn("torch.sort Tensor.sort", "input, dim=-1, descending=False", axes="dim")
 def _sort(a):
     return ValuesIndices((_like(a["input"]), _like(a["input"], dtype="long")))
 
@@ -529,7 +638,12 @@ def _size_arg(size):
 
 @fn("torch.randn torch.rand torch.zeros torch.ones torch.empty", "*size, **kwargs")
 def _create(a):
-    return Tensor(_size_arg(a["size"]), dtype="float")
+    return Tensor(_size_arg(a["size"]), dtype=_dtype_kwarg(a["kwargs"], "float"))
+
+
+def _dtype_kwarg(kwargs, default):
+    """The dtype a factory makes: its default, unknown when a dtype= is given (it is not read)."""
+    return default if "dtype" not in kwargs else None
 
 
 @fn("Tensor.new_zeros Tensor.new_ones Tensor.new_empty", "input, *size, **kwargs")
@@ -545,7 +659,7 @@ def _full(a):
 @fn("torch.randint", "low, high=None, size=None, **kwargs")
 def _randint(a):
     size = a["size"] if a["size"] is not None else a["high"]
-    return Tensor(_size_arg(size), dtype="long")
+    return Tensor(_size_arg(size), dtype=_dtype_kwarg(a["kwargs"], "long"))
 
 
 @fn("torch.arange", "start, end=None, step=1, **kwargs")
@@ -581,7 +695,7 @@ def _tensor(a):
         return None
     data = a["data"]
     dtype = "long" if isinstance(data, (list, tuple)) and data and all(
-        isinstance(x, int) and not isinstance(x, bool) for x in data) else None
+        isinstance(x, int) and not isinstance(x, bool) for x in data) and "dtype" not in a["kwargs"] else None
     return Tensor(shape(data), dtype=dtype)
 
 
@@ -635,8 +749,8 @@ def _pool_fn(n, with_dilation):
         if shape is None or len(shape) not in (n + 1, n + 2):
             return unknown_tensor()
         dilation = a.get("dilation", 1) if with_dilation else 1
-        out = tensor(shape[:-n] + pool_spatial(shape[-n:], n, a["kernel_size"], a["stride"], a["padding"], dilation,
-                                               a["ceil_mode"]))
+        out = tensor(shape[:-n] + pool_spatial(shape[-n:], n, a["kernel_size"], a["stride"], a.get("padding", 0),
+                                               dilation, a["ceil_mode"]))
         if a.get("return_indices") is True:
             return (out, Tensor(out.shape, dtype="long"))
         return out
@@ -650,6 +764,7 @@ for _n in (1, 2, 3):
     fn(f"F.avg_pool{_n}d torch.avg_pool{_n}d",
        "input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None")(
         _pool_fn(_n, False))
+    fn(f"F.lp_pool{_n}d", "input, norm_type, kernel_size, stride=None, ceil_mode=False")(_pool_fn(_n, False))
 
 
 def _adaptive_fn(n):
@@ -694,18 +809,21 @@ def _pixel_shuffle(a):
     return tensor(pixel_shuffle_shape(shape_of(a["input"]), a["upscale_factor"]))
 
 
-LOSS_FNS = """F.cross_entropy F.nll_loss F.mse_loss F.l1_loss F.smooth_l1_loss F.huber_loss F.binary_cross_entropy
-F.binary_cross_entropy_with_logits F.kl_div F.soft_margin_loss"""
-
-
-@fn(LOSS_FNS, "input, target, *rest, **kwargs")
+@fn("F.mse_loss F.l1_loss F.smooth_l1_loss F.huber_loss F.kl_div F.soft_margin_loss", "input, target, *rest, **kwargs")
 def _loss_fn(a):
     if a.get("reduction", "mean") in ("mean", "sum"):
         return tensor(())
     return unknown_tensor()
 
 
-@fn("Tensor.size", "input, dim=None")
+# the losses whose weight= the rules read (CNN112): bound by name, also when given positionally
+fn("F.cross_entropy F.nll_loss", "input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, "
+   "reduction='mean', label_smoothing=0.0")(_loss_fn)
+fn("F.binary_cross_entropy F.binary_cross_entropy_with_logits", "input, target, weight=None, size_average=None, "
+   "reduce=None, reduction='mean', pos_weight=None")(_loss_fn)
+
+
+@fn("Tensor.size", "input, dim=None", axes="dim")
 def _size(a):
     shape = shape_of(a["input"])
     if shape is None:

@@ -12,6 +12,7 @@ from typing import Callable
 
 from ..values import UNKNOWN, Tensor
 from . import dims as D
+from .functions import parse_axes
 from .common import (adaptive_spatial, as_dim, as_int, conv_spatial, conv_transpose_out, halve_axis, norm_axis,
                      ntuple, pad_shape, pixel_shuffle_shape, pool_spatial, shape_of, tensor, unknown_tensor)
 
@@ -23,6 +24,7 @@ class LayerSpec:
     defaults: dict = field(default_factory=dict)
     transfer: Callable = None          # (layer, *inputs, **kwargs) -> value
     forward_params: tuple = ("input",)
+    axes: tuple = ()                   # constructor arguments that name an axis of the input (for CNN111)
 
 
 LAYERS: dict = {}
@@ -437,6 +439,12 @@ for _name in LOSSES.split():
         LAYERS[f"torch.nn.{_name}"].params = ("size_average", "reduce", "reduction")
     elif _name in ("CrossEntropyLoss", "NLLLoss"):
         LAYERS[f"torch.nn.{_name}"].params = ("weight", "size_average", "ignore_index", "reduce", "reduction")
+
+
+# the constructor arguments that name an axis of the input, as in the function table's axes=
+for _names, _axes in (("Softmax LogSoftmax Softmin GLU Unflatten", "dim"), ("Flatten", "start_dim end_dim")):
+    for _name in _names.split():
+        LAYERS[f"torch.nn.{_name}"].axes = parse_axes(_axes)
 
 
 # Containers are modules but have no transfer of their own: the evaluator runs Sequential's children.
