@@ -11,6 +11,7 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")   # part of the test extras: in CI this always imports
+from keras.src.utils import module_utils  # noqa: E402
 
 from cnnlint.lint import lint_text  # noqa: E402
 from cnnlint.positions import Positions  # noqa: E402
@@ -24,10 +25,15 @@ def load(path):
     """Import a fixture with tf.keras-style imports mapped onto Keras 3 (no TensorFlow here), in a fresh Keras
     session so that automatic layer names (conv2d, conv2d_1, ...) count from zero as in a fresh program."""
     keras.backend.clear_session()
+    # Keras looks TensorFlow up lazily (serializing a layer, as Bidirectional does): let it find out that there is
+    # none before the stand-in below exists, so it never takes the stand-in for TensorFlow
+    module_utils.tensorflow.available
     tensorflow = types.ModuleType("tensorflow")
     tensorflow.keras = keras
-    saved = {k: sys.modules.get(k) for k in ("tensorflow", "tensorflow.keras", "tensorflow.keras.layers")}
-    sys.modules.update({"tensorflow": tensorflow, "tensorflow.keras": keras, "tensorflow.keras.layers": keras.layers})
+    mapped = {"tensorflow": tensorflow, "tensorflow.keras": keras, "tensorflow.keras.layers": keras.layers,
+              "tensorflow.keras.models": keras.models}
+    saved = {k: sys.modules.get(k) for k in mapped}
+    sys.modules.update(mapped)
     try:
         spec = importlib.util.spec_from_file_location(f"keras_fixture_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
@@ -46,7 +52,8 @@ def keras_rows(model):
     for layer in model.layers:
         if isinstance(layer, keras.layers.InputLayer):
             continue
-        shape = tuple("N" if d is None else d for d in layer.output.shape)
+        output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output   # cnnlint: the first
+        shape = tuple("N" if d is None else d for d in output.shape)
         rows.append((layer.name, shape, layer.count_params()))
     return rows
 

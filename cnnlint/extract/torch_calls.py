@@ -265,6 +265,8 @@ class TorchMixin:
             bound["__unknown__"] = True
         bound.update(kwargs)
         layer = V.Layer(spec.kind, bound, node)
+        if spec.kind.startswith("keras."):
+            layer.path = self.run.keras_name(layer)     # Keras names a layer when it is made, not when called
         self.run.layers.append(layer)
         return layer
 
