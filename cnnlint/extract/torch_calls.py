@@ -180,6 +180,9 @@ class TorchMixin:
         layer = V.Layer(kind, {}, node)
         self.run.layers.append(layer)
         if kind == "keras.Sequential":
+            name = kwargs.get("name", args[1] if len(args) > 1 else None)
+            if isinstance(name, str):
+                layer.args["name"] = name
             items = self.iterate(args[0] if args else kwargs.get("layers", [])) or []
             if items and isinstance(items[0], Tensor):      # Sequential([keras.Input(shape=...), ...])
                 layer.args["__input__"] = items[0]
