@@ -89,7 +89,9 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
         elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and (
                 name not in already_run or forced_input):
             spec = forced_input or comments.get(name)
-            runs.append(_run_model(ctx, lambda run, seq=value: seq, name, spec, hint))
+            given = value.args.get("name")       # keras.Sequential(name=...): the name Keras reports
+            runs.append(_run_model(ctx, lambda run, seq=value: seq, given if isinstance(given, str) else name, spec,
+                                   hint))
 
     for stmt in module.body:
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls

@@ -17,7 +17,7 @@ from . import values as V
 from .extract.domain import BudgetExceeded
 from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
-from .shapes.keras_layers import KERAS_LAYERS
+from .shapes.keras_layers import KERAS_BUILD_SUBLAYERS, KERAS_LAYERS
 from .shapes.torch_layers import CONTAINERS, LAYERS, SEQUENTIALS
 from .values import UNKNOWN, Tensor
 
@@ -144,7 +144,9 @@ class Run:
     # -- module calls -----------------------------------------------------------------------------------------------
     def start_model(self, module, args, name=None, source="example"):
         if not V.is_keras(module):
-            assign_paths(module)          # Keras layers are named the Keras way, as they are called
+            assign_paths(module)          # Keras layers are named the Keras way, as they are constructed
+        elif isinstance(module, V.Instance) and name is None:
+            name = self.keras_auto_name(module.type_name)     # a subclassed keras.Model: small_net for SmallNet
         shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
         run = ModelRun(name or module.type_name, shapes, source, root=module,
                        first_node=self.graph.number_of_nodes(), run=self)
@@ -201,6 +203,10 @@ class Run:
         if module.kind in CONTAINERS:
             return UNKNOWN
         spec = LAYERS.get(module.kind) or KERAS_LAYERS.get(module.kind)
+        if module.kind in KERAS_BUILD_SUBLAYERS and not module.args.get("__built__"):
+            module.args["__built__"] = True          # its first call builds it: its sub-layers take names
+            for sublayer in KERAS_BUILD_SUBLAYERS[module.kind]:
+                self.keras_auto_name(sublayer)
         try:
             output = spec.transfer(module, *args, **kwargs)
         except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
@@ -238,12 +244,14 @@ class Run:
 
     # -- Keras ---------------------------------------------------------------------------------------------------
     def keras_name(self, layer):
-        """The name Keras gives a layer: its name= argument, else snake_case of its class with a counter."""
-        import re
+        """The name Keras gives a layer when it is constructed: its name= argument, else an automatic one."""
         given = layer.args.get("name")
-        if isinstance(given, str):
-            return given
-        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", layer.type_name)).lower()
+        return given if isinstance(given, str) else self.keras_auto_name(layer.type_name)
+
+    def keras_auto_name(self, class_name):
+        """snake_case of the class with a counter per name, as keras.backend.get_uid counts in one session."""
+        import re
+        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)).lower()
         count = self.keras_counts.get(base, 0)
         self.keras_counts[base] = count + 1
         return base if count == 0 else f"{base}_{count}"

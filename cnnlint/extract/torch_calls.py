@@ -194,6 +194,9 @@ class TorchMixin:
         layer = V.Layer(kind, {}, node)
         self.run.layers.append(layer)
         if kind == "keras.Sequential":
+            name = kwargs.get("name", args[1] if len(args) > 1 else None)
+            if isinstance(name, str):
+                layer.args["name"] = name
             items = self.iterate(args[0] if args else kwargs.get("layers", [])) or []
             if items and isinstance(items[0], Tensor):      # Sequential([keras.Input(shape=...), ...])
                 layer.args["__input__"] = items[0]
@@ -281,6 +284,8 @@ class TorchMixin:
             bound["__unknown__"] = True
         bound.update(kwargs)
         layer = V.Layer(spec.kind, bound, node)
+        if spec.kind.startswith("keras."):
+            layer.path = self.run.keras_name(layer)     # Keras names a layer when it is made, not when called
         self.run.layers.append(layer)
         return layer
 
