@@ -210,6 +210,31 @@ def guess_input(layer, solver, hint=None):
     return None
 
 
+def annotation_inputs(fdef, reader, fresh, skip_self=False):
+    """Arguments for a function (or a forward) made from the shape annotations of its parameters, names shared
+    between them (`b` in two parameters is one size); None unless the first one has a shape of known rank.
+    Parameters after it without an annotation get unknown values; those with defaults keep them."""
+    from .shapes.annotated import instantiate
+    params = fdef.params
+    if any(p.default is None for p in params.kwonly_params):
+        return None
+    positional = (list(params.posonly_params) + list(params.params))[1 if skip_self else 0:]
+    env: dict = {}
+    args = []
+    for param in positional:
+        if param.default is not None:
+            break
+        spec = reader.spec(param.annotation) if param.annotation is not None else None
+        shape = instantiate(spec, env, fresh) if spec is not None else None
+        if shape is None and not args:
+            return None
+        if spec is None:
+            args.append(V.UNKNOWN)
+        else:
+            args.append(V.Tensor(shape, dtype=spec.dtype))
+    return args or None
+
+
 def keras_input(sequential, solver):
     """A Keras Sequential's input: a leading keras.Input, or input_shape= / batch_input_shape= on its first layer."""
     given = sequential.args.get("__input__")

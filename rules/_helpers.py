@@ -51,3 +51,24 @@ def sequence_source(ctx, tensor):
     if layer.type_name in ("LSTM", "GRU", "RNN") and layer.arg("batch_first") is True:
         return layer
     return None
+
+
+def annotation_conflict(ctx, data):
+    """What makes a tensor contradict the shape annotation it passed (a graph node of cnnlint.extract.
+    annotated_calls) for every input consistent with what is known, as text ("axis 1 is 20, not 10"); None when
+    some input makes them agree."""
+    from cnnlint.rulekit import show
+    binding = data["args"].get("binding")
+    if binding is None or not isinstance(data["args"].get("input"), Tensor):
+        return None
+    if binding.rank is not None:
+        has, wanted = binding.rank
+        return f"it has {has} axes, the annotation {wanted}"
+    for req in binding.requirements:
+        if req.broadcastable and ctx.solver.can_be_one(req.got):
+            continue
+        if ctx.differs(req.got, req.expected):
+            expected = show(req.expected)
+            said = req.written if req.written == expected else f"{req.written} = {expected}"
+            return f"axis {req.axis} is {show(req.got)}, not {said}"
+    return None
