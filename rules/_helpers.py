@@ -68,7 +68,12 @@ def annotation_conflict(ctx, data):
         if req.broadcastable and ctx.solver.can_be_one(req.got):
             continue
         if ctx.differs(req.got, req.expected):
-            expected = show(req.expected)
-            said = req.written if req.written == expected else f"{req.written} = {expected}"
+            expected, name = show(req.expected), req.written.lstrip("#")
+            if name == expected:
+                said = req.written
+            elif name.isidentifier():
+                said = f"{req.written} = {expected}"
+            else:
+                said = f"{expected} ({req.written})"
             return f"axis {req.axis} is {show(req.got)}, not {said}"
     return None

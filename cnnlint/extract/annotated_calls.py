@@ -69,8 +69,9 @@ class AnnotationsMixin:
         if spec is None:
             return value
         subject = small.target.value if isinstance(small.target, cst.Name) else None
-        return self.apply_annotation(ASSIGN, spec, value, self.shape_envs[-1], small.annotation.annotation,
-                                     subject=subject)
+        # inside a function its names are the call's; at module level each statement has its own
+        env = self.shape_envs[-1] if len(self.shape_envs) > 1 else {}
+        return self.apply_annotation(ASSIGN, spec, value, env, small.annotation.annotation, subject=subject)
 
     def apply_annotation(self, op, spec, value, env, where, **about):
         binding = A.bind(spec, value.shape, env, self.fresh_symbol)

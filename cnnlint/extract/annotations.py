@@ -144,6 +144,10 @@ class AnnotationReader:
                     axes = [_tsf_axis(a.value) for a in meta.args if a.keyword is None and a.star == ""]
                     if len(axes) == len(meta.args):
                         return ShapeSpec(tuple(axes), text)
+                if isinstance(meta, cst.SimpleString):       # the shorthand Annotated[torch.Tensor, "B 3 H W"]
+                    shape = ast.literal_eval(meta.value)
+                    if isinstance(shape, str) and shape.replace(",", " ").split():
+                        return ShapeSpec(tuple(_tsf_axis_text(t) for t in shape.replace(",", " ").split()), text)
             return None
         return self._read(first, depth + 1)         # Annotated[Float[Tensor, "b c"], ...]
 
@@ -180,14 +184,16 @@ class AnnotationReader:
 
 
 def _tsf_axis(e):
-    written = _CODE.code_for_node(e)
     if isinstance(e, cst.Integer):
-        return Axis(FIXED, int(e.value), text=written)
-    if isinstance(e, cst.SimpleString):
-        value = ast.literal_eval(e.value)
-        if isinstance(value, str) and value.isidentifier():
-            return Axis(NAMED, value, text=value)
-    return Axis(ANY, text=written)
+        return Axis(FIXED, int(e.value), text=e.value)
+    value = ast.literal_eval(e.value) if isinstance(e, cst.SimpleString) else None
+    return _tsf_axis_text(value) if isinstance(value, str) else Axis(ANY, text=_CODE.code_for_node(e))
+
+
+def _tsf_axis_text(token):
+    if token.isdigit():
+        return Axis(FIXED, int(token), text=token)
+    return Axis(NAMED, token, text=token) if token.isidentifier() else Axis(ANY, text=token)
 
 
 def jaxtyping_axes(shape: str):
