@@ -1,7 +1,7 @@
 """CNN113 annotation-return-mismatch: what a function returns (or a value assigned to an annotated name)
 contradicts the shape annotation the user wrote for it."""
 
-from cnnlint.extract.annotated_calls import ASSIGN, RETURN
+from cnnlint.shapes.annotated import ASSIGN, RETURN
 from cnnlint.rulekit import Rule, shape_text
 
 from ._helpers import annotation_conflict

@@ -1,7 +1,7 @@
 """CNN114 annotation-argument-mismatch: a call passes a tensor whose shape contradicts the parameter's shape
 annotation."""
 
-from cnnlint.extract.annotated_calls import ARGUMENT
+from cnnlint.shapes.annotated import ARGUMENT
 from cnnlint.rulekit import Rule, shape_text
 
 from ._helpers import annotation_conflict

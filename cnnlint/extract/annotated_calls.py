@@ -12,9 +12,8 @@ from __future__ import annotations
 import libcst as cst
 
 from ..shapes import annotated as A
+from ..shapes.annotated import ARGUMENT, ASSIGN, RETURN
 from ..values import UNKNOWN, Tensor
-
-ARGUMENT, RETURN, ASSIGN = "annotation.argument", "annotation.return", "annotation.assign"
 
 
 class AnnotationsMixin:

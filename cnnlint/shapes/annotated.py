@@ -16,6 +16,9 @@ from . import dims as D
 
 FIXED, NAMED, ANY, VARIADIC, EXPR = "fixed", "named", "any", "variadic", "expr"
 
+# the graph ops an annotated tensor passes through (cnnlint.extract.annotated_calls), judged by CNN113 / CNN114
+ARGUMENT, RETURN, ASSIGN = "annotation.argument", "annotation.return", "annotation.assign"
+
 
 @dataclass(frozen=True)
 class Axis:
