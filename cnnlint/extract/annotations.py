@@ -201,9 +201,11 @@ def jaxtyping_axes(shape: str):
     axes = []
     for elem in shape.split():
         written = elem
-        if "," in elem and "(" not in elem:
+        if "," in elem and "(" not in elem or elem.endswith("#"):
             return None
-        if elem == "...":
+        if "..." in elem:
+            if elem != "...":
+                return None
             axes.append(Axis(VARIADIC, None, text=written))
             continue
         broadcastable = variadic = anonymous = treepath = False
@@ -223,12 +225,16 @@ def jaxtyping_axes(shape: str):
                 break
             elem = elem[1:]
         if not elem or elem.isidentifier():
+            if anonymous and broadcastable:
+                return None
             if variadic:
                 axes.append(Axis(VARIADIC, None if anonymous or treepath else elem, broadcastable, written))
             elif anonymous or treepath:
                 axes.append(Axis(ANY, text=written))
             else:
                 axes.append(Axis(NAMED, elem, broadcastable, written))
+        elif anonymous or variadic or treepath:
+            return None                  # `_4`, `*4`, `?c*2`: jaxtyping refuses them
         elif elem.isdigit():
             axes.append(Axis(FIXED, int(elem), broadcastable, written))
         else:
@@ -244,7 +250,7 @@ _AST_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//"}
 
 def _tree_of_text(text):
     """`c*2` -> ("*", ("name", "c"), 2); None for anything but + - * // over names and integers (f-strings, calls)."""
-    if "{" in text:
+    if "{" in text or "#" in text:
         return None
     try:
         node = ast.parse(text, mode="eval").body
