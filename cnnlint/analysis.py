@@ -2,8 +2,9 @@
 
 Order: the module body is evaluated first (constants, classes, functions, module-level Sequentials and any
 example calls such as ``model(torch.randn(4, 3, 32, 32))``). Then each model class with an input comment is run
-on that input; each model not yet run gets a run on its dataset hint or on a symbolic input shaped by its first
-layer. Models whose constructor needs arguments we do not have are only analysed where the file builds them.
+on that input; each model not yet run gets a run on the shapes its forward's annotations give, else on its dataset
+hint or on a symbolic input shaped by its first layer. Module-level functions whose parameters carry shape
+annotations are run on those shapes. Models whose constructor needs arguments we do not have are only analysed where the file builds them.
 """
 
 from __future__ import annotations

@@ -2,10 +2,13 @@
 
 1. A comment on the line above the class: ``# cnnlint: input=(N, 3, 32, 32)`` (several: ``(4, 3, 32, 32), (4, 10)``;
    integer indices: ``dtype=long``).
-2. An example call in the same file: ``model(torch.randn(4, 3, 32, 32))`` (found by the evaluator).
-3. A dataset named in the file: MNIST -> 1x28x28, CIFAR-10/100 -> 3x32x32, ``RandomResizedCrop(224)`` -> 3x224x224,
+2. An example call in the same file: ``model(torch.randn(4, 3, 32, 32))`` (found by the evaluator); a call whose
+   argument contradicts forward's shape annotation is still used, and reported (CNN114).
+3. The shape annotations of forward's parameters: ``x: Float[Tensor, "b 3 32 32"]`` -> ``(b, 3, 32, 32)``
+   (jaxtyping, Pyrefly, TorchShapeFlow; cnnlint.extract.annotations), when the first one has a fixed rank.
+4. A dataset named in the file: MNIST -> 1x28x28, CIFAR-10/100 -> 3x32x32, ``RandomResizedCrop(224)`` -> 3x224x224,
    used only when the model's first layer takes that many channels.
-4. Otherwise symbolic, shaped by the first layer: ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``.
+5. Otherwise symbolic, shaped by the first layer: ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``.
 """
 
 from __future__ import annotations
