@@ -48,7 +48,9 @@ def check(ctx):
             continue
         args = data["args"]
         value, spec = args["input"], args["spec"]
-        if data["op"] == RETURN:
+        if data["op"] == RETURN and args.get("element") is not None:
+            what = f"element {args['element']} of what `{args.get('function')}` returns is {shape_text(value)}"
+        elif data["op"] == RETURN:
             what = f"`{args.get('function')}` returns {shape_text(value)}"
         else:
             what = f"the value assigned to `{args.get('subject') or '...'}` is {shape_text(value)}"

@@ -147,8 +147,17 @@ class Harness:
                 spec = jaxtyping_string(arg.annotation, self.aliases)
                 if spec is not None:
                     params[arg.arg] = spec
-        ret = jaxtyping_string(fdef.returns, self.aliases) if fdef.returns is not None else None
-        return params, ret
+        return params, self.return_specs(fdef.returns)
+
+    def return_specs(self, node):
+        """A list of (shape, integer) or None, one per returned tensor (a tuple annotation has several)."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Subscript) and _last(node.value) in ("tuple", "Tuple"):
+            specs = [jaxtyping_string(e, self.aliases) for e in _elements(node)]
+            return specs if any(specs) else None
+        spec = jaxtyping_string(node, self.aliases)
+        return None if spec is None else [spec]
 
     def wrap(self, fn, fdef, failures):
         params, ret = self.specs(fdef)
@@ -167,9 +176,11 @@ class Harness:
                         failures.add((harness.fixture_line(), "CNN114"))
                         raise Refused(name)
                 out = fn(*args, **kwargs)
-                if ret is not None and isinstance(out, torch.Tensor) and not isinstance(
-                        out, Shaped[torch.Tensor, ret[0]]):
-                    failures.add((fdef.returns.lineno, "CNN113"))
+                values = out if isinstance(out, tuple) and len(ret or ()) > 1 else (out,)
+                for spec, value in zip(ret or (), values):
+                    if spec is not None and isinstance(value, torch.Tensor) and not isinstance(
+                            value, Shaped[torch.Tensor, spec[0]]):
+                        failures.add((fdef.returns.lineno, "CNN113"))
             return out
 
         return checked

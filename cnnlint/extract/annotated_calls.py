@@ -49,7 +49,11 @@ class AnnotationsMixin:
                                                 function=fdef.name.value, annotation=param.annotation.annotation)
 
     def check_return(self, fdef, result, env):
-        if fdef.returns is None or not (result is UNKNOWN or isinstance(result, Tensor)):
+        if fdef.returns is None:
+            return result
+        if type(result) is tuple:
+            return self._check_tuple_return(fdef, result, env)
+        if not (result is UNKNOWN or isinstance(result, Tensor)):
             return result
         spec = self.file.annotations.spec(fdef.returns)
         if spec is None:
@@ -59,6 +63,16 @@ class AnnotationsMixin:
             shape = A.instantiate(spec, env, self.fresh_symbol)
             return self.run.record(RETURN, {"spec": spec}, Tensor(shape, dtype=spec.dtype), None)
         return self.apply_annotation(RETURN, spec, result, env, fdef.returns.annotation, function=fdef.name.value)
+
+    def _check_tuple_return(self, fdef, result, env):
+        specs = self.file.annotations.tuple_specs(fdef.returns)
+        if specs is None or len(specs) != len(result):
+            return result
+        nodes = [e.slice.value for e in fdef.returns.annotation.slice]      # each element's own annotation
+        return tuple(
+            self.apply_annotation(RETURN, spec, value, env, node, function=fdef.name.value, element=i)
+            if spec is not None and isinstance(value, Tensor) else value
+            for i, (spec, value, node) in enumerate(zip(specs, result, nodes)))
 
     def annotate_assignment(self, small, value):
         """`y: Float[Tensor, "b 10"] = f(x)`: the value is checked against the annotation, then completed by it."""

@@ -77,6 +77,18 @@ class AnnotationReader:
         self._cache[key] = (expr, out)
         return out
 
+    def tuple_specs(self, annotation):
+        """`tuple[Float[Tensor, "b n"], Float[Tensor, "b"]]` -> a spec (or None) per element; None for anything
+        else, `tuple[X, ...]` included."""
+        expr = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
+        if not isinstance(expr, cst.Subscript) or self.resolve(expr.value) not in ("tuple", "typing.Tuple"):
+            return None
+        elements = [e.slice.value for e in expr.slice if isinstance(e.slice, cst.Index)]
+        if len(elements) != len(expr.slice) or any(isinstance(e, cst.Ellipsis) for e in elements):
+            return None
+        specs = [self.spec(e) for e in elements]
+        return specs if any(specs) else None
+
     # -- names ------------------------------------------------------------------------------------------------------
     def resolve(self, expr) -> str | None:
         """The canonical dotted name of a Name/Attribute from the file's imports (`jt.Float` -> jaxtyping.Float)."""
