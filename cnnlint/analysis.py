@@ -2,8 +2,9 @@
 
 Order: the module body is evaluated first (constants, classes, functions, module-level Sequentials and any
 example calls such as ``model(torch.randn(4, 3, 32, 32))``). Then each model class with an input comment is run
-on that input; each model not yet run gets a run on its dataset hint or on a symbolic input shaped by its first
-layer. Models whose constructor needs arguments we do not have are only analysed where the file builds them.
+on that input; each model not yet run gets a run on the shapes its forward's annotations give, else on its dataset
+hint or on a symbolic input shaped by its first layer. Module-level functions whose parameters carry shape
+annotations are run on those shapes. Models whose constructor needs arguments we do not have are only analysed where the file builds them.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from . import values as V
+from .extract.annotations import AnnotationReader, collect_aliases
 from .extract.domain import BudgetExceeded, Frame
 from .extract.imports import resolve_imports, uses_framework
 from .graph import STEP_BUDGET, Run
 from .shapes.torch_layers import SEQUENTIALS
-from .inputs import comment_inputs, dataset_hint, first_layer, guess_input, keras_input
+from .inputs import annotation_inputs, comment_inputs, dataset_hint, first_layer, guess_input, keras_input
 from .shapes import dims as D
 from .values import Tensor
 
@@ -35,6 +37,7 @@ class FileContext:
     global_frame: Frame = None
     steps_left: int = FILE_STEP_BUDGET     # shared by all runs of the file: a huge file stays bounded
     record_names: bool = False             # remember the tensor each name held (the editor asks for it)
+    annotations: AnnotationReader = None   # shape annotations of the file (jaxtyping, Pyrefly, TorchShapeFlow)
 
 
 @dataclass
@@ -63,7 +66,8 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     imports = resolve_imports(module)
     if not uses_framework(imports):
         return FileAnalysis([], [], skipped=True)
-    ctx = FileContext(module, source, path, imports, record_names=record_names)
+    ctx = FileContext(module, source, path, imports, record_names=record_names,
+                      annotations=AnnotationReader(imports, collect_aliases(module)))
     ctx.global_frame = Frame(ctx.globals, in_module=True)
 
     script = _new_run(ctx)
@@ -98,6 +102,11 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
         # is checked (its decorators are not: the body is what we read)
         if isinstance(stmt, cst.FunctionDef) and _callable_bare(stmt):
             runs.append(_run_function(ctx, V.Function(stmt), hint))
+        elif isinstance(stmt, cst.FunctionDef):
+            # a function whose parameters say what shapes they take is checked on those shapes
+            run = _run_annotated_function(ctx, V.Function(stmt))
+            if run is not None:
+                runs.append(run)
 
     model_runs = [m for r in runs for m in r.model_runs]
     model_runs.sort(key=lambda m: m.source != "comment")
@@ -133,6 +142,19 @@ def _run_function(ctx, func, hint):
     return run
 
 
+def _run_annotated_function(ctx, func):
+    run = _new_run(ctx)
+    args = annotation_inputs(func.node, ctx.annotations, run.interp.fresh_symbol)
+    if args is None:
+        return None
+    try:
+        run.interp.call_function(func, args, {}, None)
+    except (BudgetExceeded, RecursionError):
+        pass
+    _spend(ctx, run)
+    return run
+
+
 def _run_model(ctx, build, name, spec, hint):
     run = _new_run(ctx)
     try:
@@ -158,6 +180,9 @@ def _run_model_in(run, build, name, spec, hint):
 
 
 def _call_on_guess(run, model, name, hint):
+    """Run a model on the shapes its forward's annotations give, else on a guess from its first layer."""
+    if _call_on_annotation(run, model, name):
+        return
     if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
         guessed = keras_input(model, run.solver)
     else:
@@ -171,3 +196,16 @@ def _call_on_guess(run, model, name, hint):
             run.solver.require_positive(d)
     run.call_module(run.interp, model, [Tensor(shape, dtype=dtype)], {}, None, name=name,
                     source=source.replace("-long", ""))
+
+
+def _call_on_annotation(run, model, name):
+    if not isinstance(model, V.Instance):
+        return False
+    forward, _ = model.cls.lookup("forward")
+    if not isinstance(forward, cst.FunctionDef):
+        return False
+    args = annotation_inputs(forward, run.file.annotations, run.interp.fresh_symbol, skip_self=True)
+    if args is None:
+        return False
+    run.call_module(run.interp, model, args, {}, None, name=name, source="annotation")
+    return True

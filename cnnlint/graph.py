@@ -41,7 +41,7 @@ class ModelRun:
 
     name: str
     input_shapes: list
-    source: str                       # "comment" | "example" | "dataset" | "guess"
+    source: str                       # "comment" | "example" | "annotation" | "dataset" | "guess"
     calls: list = field(default_factory=list)
     complete: bool = True
     root: object = None               # the module that was called

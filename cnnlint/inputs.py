@@ -2,10 +2,13 @@
 
 1. A comment on the line above the class: ``# cnnlint: input=(N, 3, 32, 32)`` (several: ``(4, 3, 32, 32), (4, 10)``;
    integer indices: ``dtype=long``).
-2. An example call in the same file: ``model(torch.randn(4, 3, 32, 32))`` (found by the evaluator).
-3. A dataset named in the file: MNIST -> 1x28x28, CIFAR-10/100 -> 3x32x32, ``RandomResizedCrop(224)`` -> 3x224x224,
+2. An example call in the same file: ``model(torch.randn(4, 3, 32, 32))`` (found by the evaluator); a call whose
+   argument contradicts forward's shape annotation is still used, and reported (CNN114).
+3. The shape annotations of forward's parameters: ``x: Float[Tensor, "b 3 32 32"]`` -> ``(b, 3, 32, 32)``
+   (jaxtyping, Pyrefly, TorchShapeFlow; cnnlint.extract.annotations), when the first one has a fixed rank.
+4. A dataset named in the file: MNIST -> 1x28x28, CIFAR-10/100 -> 3x32x32, ``RandomResizedCrop(224)`` -> 3x224x224,
    used only when the model's first layer takes that many channels.
-4. Otherwise symbolic, shaped by the first layer: ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``.
+5. Otherwise symbolic, shaped by the first layer: ``Conv2d(3, ...)`` -> ``(N, 3, H, W)``.
 """
 
 from __future__ import annotations
@@ -220,6 +223,29 @@ def keras_shape(declared, solver, batch=None):
     names = KERAS_AXIS_NAMES.get(len(declared)) or tuple(f"d{i + 1}" for i in range(len(declared)))
     dims = tuple(d if isinstance(d, int) else solver.fresh(name) for d, name in zip(declared, names))
     return (batch if isinstance(batch, int) else solver.symbol("N"),) + dims
+def annotation_inputs(fdef, reader, fresh, skip_self=False):
+    """Arguments for a function (or a forward) made from the shape annotations of its parameters, names shared
+    between them (`b` in two parameters is one size); None unless the first one has a shape of known rank.
+    Parameters after it without an annotation get unknown values; those with defaults keep them."""
+    from .shapes.annotated import instantiate
+    params = fdef.params
+    if any(p.default is None for p in params.kwonly_params):
+        return None
+    positional = (list(params.posonly_params) + list(params.params))[1 if skip_self else 0:]
+    env: dict = {}
+    args = []
+    for param in positional:
+        if param.default is not None:
+            break
+        spec = reader.spec(param.annotation) if param.annotation is not None else None
+        shape = instantiate(spec, env, fresh) if spec is not None else None
+        if shape is None and not args:
+            return None
+        if spec is None:
+            args.append(V.UNKNOWN)
+        else:
+            args.append(V.Tensor(shape, dtype=spec.dtype))
+    return args or None
 
 
 def keras_input(sequential, solver):

@@ -74,3 +74,27 @@ def loss_calls(ctx, functions):
         weight = layer.args.get("weight") if layer is not None else args.get("weight")
         label = ctx.layer_label(layer) if layer is not None else f"F.{name}"
         yield data, name, args.get("input"), args.get("target"), weight if isinstance(weight, Tensor) else None, label
+def annotation_conflict(ctx, data):
+    """What makes a tensor contradict the shape annotation it passed (a graph node of cnnlint.extract.
+    annotated_calls) for every input consistent with what is known, as text ("axis 1 is 20, not 10"); None when
+    some input makes them agree."""
+    from cnnlint.rulekit import show
+    binding = data["args"].get("binding")
+    if binding is None or not isinstance(data["args"].get("input"), Tensor):
+        return None
+    if binding.rank is not None:
+        has, wanted = binding.rank
+        return f"it has {has} axes, the annotation {wanted}"
+    for req in binding.requirements:
+        if req.broadcastable and ctx.solver.can_be_one(req.got):
+            continue
+        if ctx.differs(req.got, req.expected):
+            expected, name = show(req.expected), req.written.lstrip("#")
+            if name == expected:
+                said = req.written
+            elif name.isidentifier():
+                said = f"{req.written} = {expected}"
+            else:
+                said = f"{expected} ({req.written})"
+            return f"axis {req.axis} is {show(req.got)}, not {said}"
+    return None

@@ -48,3 +48,30 @@ class Net(nn.Module):
     (m,) = analyze_source(src).models
     assert m.source == "comment"
     assert m.calls[0].output_shape == ("B", 8, 32, 32)
+
+
+ANNOTATED = '''import torch, torch.nn as nn
+from jaxtyping import Float
+from torch import Tensor
+from torchvision.datasets import MNIST
+{comment}
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+    def forward(self, x: Float[Tensor, "{shape}"]):
+        return self.conv(x)
+{example}
+'''
+
+
+def _source_of(comment="", shape="b 1 h w", example=""):
+    (m,) = [m for m in analyze_source(ANNOTATED.format(comment=comment, shape=shape, example=example)).models]
+    return m.source, m.input_shapes
+
+
+def test_annotation_comes_after_the_comment_and_the_example_before_the_guesses():
+    assert _source_of() == ("annotation", [("b", 1, "h", "w")])                  # beats the MNIST hint
+    assert _source_of(comment="# cnnlint: input=(2, 1, 8, 8)") == ("comment", [(2, 1, 8, 8)])
+    assert _source_of(example="Net()(torch.randn(2, 1, 9, 9))") == ("example", [(2, 1, 9, 9)])
+    assert _source_of(shape="*batch 1 h w") == ("dataset", [("N", 1, 28, 28)])   # no fixed rank: a guess

@@ -19,10 +19,11 @@ from ..shapes import dims as D
 from ..shapes import functions as FN
 from ..shapes.torch_layers import CONTAINERS
 from ..values import UNKNOWN, Tensor
+from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
                      _is_dimlike, join, truth)
-from .imports import canonical, dotted
+from .imports import canonical, dotted, qualify
 from .torch_calls import TorchMixin
 
 
@@ -82,8 +83,11 @@ def _contains_loop_exit(stmts) -> bool:
 
 _DISPATCH: dict = {}
 
+# decorators that check annotations at run time and otherwise call the function as it is
+_CHECKING_DECORATORS = {"jaxtyping.jaxtyped", "beartype.beartype", "typeguard.typechecked"}
 
-class Interpreter(BuiltinsMixin, TorchMixin):
+
+class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
     """Evaluates statements and expressions of one file for one analysis (cnnlint.graph.Run)."""
 
     def __init__(self, file_ctx, run):
@@ -91,6 +95,7 @@ class Interpreter(BuiltinsMixin, TorchMixin):
         self.run = run
         self.depth = 0
         self.stack = []
+        self.shape_envs = [{}]     # names of annotated sizes -> sizes, per function call (the module's first)
 
     # -- statements -----------------------------------------------------------------------------------------
     def exec_body(self, stmts, frame):
@@ -142,6 +147,8 @@ class Interpreter(BuiltinsMixin, TorchMixin):
                 continue
             if name in ("torch.jit.script", "torch.compile", "torch.fx.wrap"):
                 continue
+            if qualify(name, self.file.imports) in _CHECKING_DECORATORS:
+                continue   # a runtime type checker: it calls the function unchanged
             return UNKNOWN   # an unknown decorator may replace the function
         return func
 
@@ -152,7 +159,7 @@ class Interpreter(BuiltinsMixin, TorchMixin):
                 self.assign(target.target, value, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
-                self.assign(small.target, self.eval(small.value, frame), frame)
+                self.assign(small.target, self.annotate_assignment(small, self.eval(small.value, frame)), frame)
         elif isinstance(small, cst.AugAssign):
             self.exec_augassign(small, frame)
         elif isinstance(small, cst.Expr):
@@ -831,12 +838,14 @@ class Interpreter(BuiltinsMixin, TorchMixin):
         rest_unknown = kwargs.pop(UNKNOWN_REST, False)
         positional = list(params.posonly_params) + list(params.params)
         is_static = any(dotted(d.decorator) in ("staticmethod",) for d in fdef.decorators)
+        given = len(args)
         if func.owner is not None and not is_static:
             if bound is not None:
                 args = [bound] + list(args)
             elif func.owner is not None and any(dotted(d.decorator) == "classmethod" for d in fdef.decorators):
                 args = [func.owner] + list(args)
         args = list(args)
+        offset = len(args) - given
         for param in positional:
             name = param.name.value
             if args:
@@ -861,21 +870,25 @@ class Interpreter(BuiltinsMixin, TorchMixin):
         if params.star_kwarg is not None:
             local[params.star_kwarg.name.value] = PDict(kwargs)
             local[params.star_kwarg.name.value].poisoned = rest_unknown
+        env = {}
+        self.bind_parameters(fdef, local, node, offset, env)
         self_value = local.get(positional[0].name.value) if positional and func.owner is not None else None
         f = Frame(local, self_value if isinstance(self_value, V.Instance) else None, func.closure, func)
         self.depth += 1
         self.stack.append(fdef)
+        self.shape_envs.append(env)
         try:
             self.exec_body(fdef.body.body if isinstance(fdef.body, cst.IndentedBlock) else fdef.body.body, f)
         finally:
             self.depth -= 1
             self.stack.pop()
+            self.shape_envs.pop()
         if not f.returns:
             return None
         result = f.returns[0]
         for other in f.returns[1:]:
             result = join(result, other)
-        return result
+        return self.check_return(fdef, result, env)
 
 
     # -- attributes ---------------------------------------------------------------------------------------------

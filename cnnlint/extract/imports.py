@@ -47,6 +47,17 @@ def dotted(node) -> str | None:
     return None
 
 
+def qualify(name: str | None, imports: dict) -> str | None:
+    """A dotted name as written (`jt.Float`) -> its canonical name from the file's imports (`jaxtyping.Float`)."""
+    if name is None:
+        return None
+    head, _, rest = name.partition(".")
+    full = imports.get(head)
+    if full is None:
+        return name
+    return f"{full}.{rest}" if rest else full
+
+
 def _imports_in(statements):
     """Import statements at module level, including inside try/if blocks."""
     for stmt in statements:
