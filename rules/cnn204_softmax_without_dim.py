@@ -18,6 +18,10 @@ import torch
 probs = F.softmax(torch.randn(4, 10))
 """,),
     silent=("""
+import keras
+from keras import layers
+head = keras.Sequential([keras.Input(shape=(16,)), layers.Dense(4), layers.Softmax()])
+""", """
 import torch.nn.functional as F
 import torch
 probs = F.softmax(torch.randn(4, 10), dim=1)
@@ -42,8 +46,9 @@ def check(ctx):
                        f"pass dim= explicitly", ctx.chain(x, 3),
                        fix=add_dim(data["cst"], implicit) if implicit is not None else None)
     for layer in ctx.layers:
-        if layer.type_name in LAYERS and layer.call is not None and layer.args.get("dim") is None \
-                and not layer.args.get("__unknown__"):
+        # torch layers only: keras.layers.Softmax takes axis=-1 by default, which is well defined
+        if layer.kind.startswith("torch.nn.") and layer.type_name in LAYERS and layer.call is not None \
+                and layer.args.get("dim") is None and not layer.args.get("__unknown__"):
             ctx.report("CNN204", layer.call,
                        f"nn.{layer.type_name}() without dim: torch picks the axis implicitly at each call (and "
                        f"warns); pass dim= explicitly (dim=1 for (N, C) logits)", fix=add_dim(layer.call, 1))

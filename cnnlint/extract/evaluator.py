@@ -448,7 +448,22 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         return UNKNOWN
 
     def eval_FormattedString(self, node, frame):
-        return UNKNOWN
+        """f"{name}_1_conv": Keras layer names are built this way. Only plain {value} parts of strings and ints
+        (no conversion, no format spec); anything else is unknown."""
+        out = []
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                if "{{" in part.value or "}}" in part.value or "\\" in part.value:
+                    return UNKNOWN
+                out.append(part.value)
+                continue
+            if part.conversion is not None or part.format_spec is not None:
+                return UNKNOWN
+            value = self.eval(part.expression, frame)
+            if type(value) not in (str, int):
+                return UNKNOWN
+            out.append(str(value))
+        return "".join(out)
 
     def eval_Name(self, node, frame):
         name = node.value
