@@ -101,3 +101,23 @@ def test_fixed_error_models_run_in_torch(path, spec, tmp_path):
         net = obj if spec.is_sequential else obj()
         with torch.no_grad():
             net.eval()(*make_inputs(spec))            # raises if the fix did not repair the model
+
+
+KERAS_ERRORS = sorted((ROOT / "fixtures" / "keras" / "errors").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", KERAS_ERRORS, ids=[p.stem for p in KERAS_ERRORS])
+def test_fixed_keras_error_models_build_in_keras(path, tmp_path):
+    fixed = fix_text(path.read_text(), path, unsafe=True)
+    target = tmp_path / path.name
+    target.write_text(fixed.text)
+    left = [d for d in lint_text(fixed.text, target).diagnostics if d.severity == "error"]
+    if left:
+        assert all(d.fix is None for d in left)      # nothing left that cnnlint could have fixed
+        return
+    from keras_run import load
+    load(target)                                      # raises if the fix did not repair the model
+
+
+def test_some_keras_error_fixture_is_fixed():
+    assert any(fix_text(p.read_text(), p, unsafe=True).applied for p in KERAS_ERRORS)
