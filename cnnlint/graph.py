@@ -202,6 +202,8 @@ class Run:
             return self._run_sequential(interp, list(module.children.values()), args, kwargs, node)
         if module.kind in CONTAINERS:
             return UNKNOWN
+        if module.kind == "keras.Model":
+            return self._replay_functional(interp, module, args, kwargs, node)
         spec = LAYERS.get(module.kind) or KERAS_LAYERS.get(module.kind)
         if module.kind in KERAS_BUILD_SUBLAYERS and not module.args.get("__built__"):
             module.args["__built__"] = True          # its first call builds it: its sub-layers take names
@@ -256,12 +258,13 @@ class Run:
         self.keras_counts[base] = count + 1
         return base if count == 0 else f"{base}_{count}"
 
-    def keras_model(self, inputs, outputs, name=None):
-        """keras.Model(inputs, outputs): a model run made of the layer calls between them, in the order they ran."""
+    def keras_model(self, inputs, outputs, name=None, node=None):
+        """keras.Model(inputs, outputs): a model run made of the layer calls between them, in the order they ran;
+        returns the model as a layer that can be called on other tensors (its graph is replayed), or UNKNOWN."""
         ins = [t for t in (inputs if isinstance(inputs, (list, tuple)) else [inputs]) if isinstance(t, Tensor)]
         outs = [t for t in (outputs if isinstance(outputs, (list, tuple)) else [outputs]) if isinstance(t, Tensor)]
         if not ins or not outs or any(t.node is None for t in ins + outs):
-            return
+            return UNKNOWN
         import networkx as nx
         inside = set()
         for t in outs:
@@ -271,7 +274,14 @@ class Run:
         for t in ins:
             reachable |= nx.descendants(self.graph, t.node)
         nodes = sorted(n for n in inside & reachable if n not in start)
-        run = ModelRun(name if isinstance(name, str) else "Model", [t.shape for t in ins], "keras-input",
+        # a nested model's call is one row, as in Keras' model.layers: the layers it replayed are inside it
+        nested = set()
+        for n in nodes:
+            if self.graph.nodes[n]["op"] == "keras.Model":
+                nested |= set(range(*self.graph.nodes[n]["args"]["__replayed__"]))
+        nodes = [n for n in nodes if n not in nested]
+        name = name if isinstance(name, str) else self.keras_auto_name("Functional")
+        run = ModelRun(name, [t.shape for t in ins], "keras-input",
                        first_node=min(start), last_node=max(nodes, default=min(start)) + 1,
                        output_nodes=[t.node for t in outs], run=self)
         for n in nodes:
@@ -288,6 +298,46 @@ class Run:
                                        first.shape if isinstance(first, Tensor) else None, data["cst"], n, layer,
                                        first_in.shape if isinstance(first_in, Tensor) else None))
         self.model_runs.append(run)
+        single = not isinstance(outputs, (list, tuple))
+        model = V.Layer("keras.Model", {"name": name, "__graph__": ([t.node for t in ins], [t.node for t in outs],
+                                                                    nodes, single), "__run__": run}, node)
+        model.path = name
+        return model
+
+    def _replay_functional(self, interp, model, args, kwargs, node):
+        """A functional keras.Model called on new tensors: its layers again, in the order they ran, on the new
+        inputs (the same layer objects: a layer built for one width meets the other, as in Keras)."""
+        ins, outs, nodes, single = model.args["__graph__"]
+        given = args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args
+        if kwargs or len(given) != len(ins):
+            return Tensor(None)
+        values = dict(zip(ins, given))
+        first = self.graph.number_of_nodes()
+
+        def swap(v, depth=0):
+            if isinstance(v, Tensor) and v.node in values:
+                return values[v.node]
+            if isinstance(v, (list, tuple)) and depth < 2:
+                return type(v)(swap(x, depth + 1) for x in v)
+            return v
+
+        for n in nodes:
+            data = self.graph.nodes[n]
+            layer = data.get("layer")
+            spec = KERAS_LAYERS.get(layer.kind) if layer is not None else None
+            if spec is None or not isinstance(data["args"], dict):
+                return Tensor(None)        # an op that is not a Keras layer: not replayed
+            positional = [swap(v) for k, v in data["args"].items() if k in spec.forward_params]
+            named = {k: swap(v) for k, v in data["args"].items() if k not in spec.forward_params}
+            out = self._call_module(interp, layer, positional, named, node, False, False)
+            values[n] = out[0] if isinstance(out, tuple) and out and not isinstance(out, Tensor) else out
+        # fresh tensors, so that what follows depends on the call as a whole
+        results = [Tensor(t.shape, dtype=t.dtype) if isinstance(t, Tensor) else Tensor(None)
+                   for t in (values.get(n) for n in outs)]
+        output = results[0] if single else tuple(results)
+        # the call as a whole, over the nodes just replayed: the row a model that calls this one lists
+        return self.record("keras.Model", {"inputs": list(given), "__replayed__": (first, self.graph.number_of_nodes())},
+                           output, node, layer=model)
 
     # -- chains for messages ------------------------------------------------------------------------------------------
     def producer(self, value):

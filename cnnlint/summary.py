@@ -15,6 +15,8 @@ def call_parameters(call):
     layer = call.layer
     if layer is None:
         return None
+    if layer.kind == "keras.Model":       # a model called inside another: what its own layers hold
+        return _keras_run_parameters(layer.args["__run__"])
     if layer.kind.startswith("keras."):
         return keras_parameter_count(layer, call.input_shape)
     return parameter_count(layer)
@@ -45,6 +47,11 @@ def plain(shape):
     if shape is None:
         return None
     return tuple(d if isinstance(d, int) else ("?" if d is None else d.key()) for d in shape)
+
+
+def _keras_run_parameters(run):
+    counts = {id(c.layer): call_parameters(c) for c in run.calls}
+    return None if None in counts.values() else sum(counts.values())
 
 
 def total_parameters(root):
@@ -130,8 +137,7 @@ def summarize(result, positions):
         if run.root is not None and not V.is_keras(run.root):
             summary.total_params = total_parameters(run.root)
         else:   # a Keras model: the layers it calls (and so builds), each counted once
-            counts = {id(c.layer): call_parameters(c) for c in run.calls}
-            summary.total_params = None if None in counts.values() else sum(counts.values())
+            summary.total_params = _keras_run_parameters(run)
         summary.constraints = constraints(run.run.solver) if run.run is not None else []
         summary.graph = (run.run.graph, run.first_node, run.last_node) if run.run is not None else None
         out.append(summary)

@@ -186,8 +186,7 @@ class TorchMixin:
         if name == "keras.Model":
             outputs = kwargs.get("outputs", args[1] if len(args) > 1 else None)
             inputs = kwargs.get("inputs", args[0] if args else None)
-            self.run.keras_model(inputs, outputs, kwargs.get("name"))
-            return UNKNOWN
+            return self.run.keras_model(inputs, outputs, kwargs.get("name"), node)
         return NotImplemented
 
     def build_container(self, kind, args, kwargs, node):
