@@ -63,7 +63,7 @@ def _tensors_in(value, depth=0):
 
 
 _SPATIAL = ("conv", "maxpool", "avgpool", "lppool", "max_pool", "avg_pool", "lp_pool", "averagepool",
-            "separableconv", "depthwiseconv")
+            "separableconv", "depthwiseconv", "cropping")
 
 
 def _sanitize(value, spatial):

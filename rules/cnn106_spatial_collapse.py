@@ -38,7 +38,7 @@ SPATIAL_OPS = ("Conv", "MaxPool", "AvgPool", "LPPool")
 
 
 KERAS_SPATIAL = ("Conv1D", "Conv2D", "Conv3D", "SeparableConv", "DepthwiseConv", "MaxPool", "AveragePool",
-                 "AvgPool")
+                 "AvgPool", "Cropping")
 
 
 def _spatial_node(data):

@@ -4,8 +4,7 @@ tests/keras_modelgen.py writes random Keras models as source (Sequential lists a
 occasional residual merge). Each text is written to a file, linted by cnnlint, and executed by Keras (the test
 runs the code it generated itself). When Keras builds the model, every layer's name, output shape and
 count_params(), and the total, must equal cnnlint's, and cnnlint must report nothing. When Keras refuses it,
-cnnlint must still not crash (Keras' own build errors are not yet rules); so too when Keras builds a model in
-which a size reaches 0.
+cnnlint must report an error. When Keras builds a model in which a size reaches 0, cnnlint must not crash.
 
 Derandomized with a fixed example count, so CI sees the same models every run.
 """
@@ -60,6 +59,8 @@ def test_cnnlint_matches_keras(gm):
         event(f"keras raised {type(error).__name__}")
         note(f"keras: {type(error).__name__}: {error}")
         assert not gm.expect_build, f"the generator expected a model Keras builds: {error}"
+        # every refusal the generator makes is a shape error cnnlint knows: it must say so
+        assert [d for d in result.diagnostics if d.severity == "error"], f"Keras refused it, cnnlint is silent: {error}"
         return
     if any(0 in shape for shape, _ in keras_rows(model).values()):
         # Keras' symbolic build lets a size reach 0 (a transposed conv over one step); cnnlint makes such a size
