@@ -55,7 +55,7 @@ def check(ctx):
             x = data["args"].get("inputs")
             target = data["layer"].args.get("target_shape")
             if isinstance(x, Tensor) and x.shape and isinstance(target, (list, tuple)):
-                _judge(ctx, x, x.shape[1:], list(target), ctx.call_site(data),
+                _judge(ctx, x, x.shape[1:], list(target), ctx.where_built(data["layer"], data),
                        f"{ctx.layer_label(data['layer'])} cannot reshape", fix_layer=data["layer"])
             continue
         x = data["args"].get("input")

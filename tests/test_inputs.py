@@ -75,3 +75,26 @@ def test_annotation_comes_after_the_comment_and_the_example_before_the_guesses()
     assert _source_of(comment="# cnnlint: input=(2, 1, 8, 8)") == ("comment", [(2, 1, 8, 8)])
     assert _source_of(example="Net()(torch.randn(2, 1, 9, 9))") == ("example", [(2, 1, 9, 9)])
     assert _source_of(shape="*batch 1 h w") == ("dataset", [("N", 1, 28, 28)])   # no fixed rank: a guess
+
+
+def test_a_subclassed_keras_model_takes_its_input_from_build():
+    fa = analyze_source('''
+import keras
+from keras import layers
+
+class Head(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.hidden = layers.Dense(32)
+        self.out = layers.Dense(3)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+head = Head()
+head.build((None, 20))
+''', "head.py")
+    (model,) = fa.models
+    assert model.name == "head"
+    assert [tuple(s) for s in model.input_shapes] == [("N", 20)]
+    assert [(c.name, c.output_shape) for c in model.calls] == [("dense", ("N", 32)), ("dense_1", ("N", 3))]

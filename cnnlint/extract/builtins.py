@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .. import values as V
+from ..inputs import keras_shape
 from ..shapes import dims as D
 from ..shapes.torch_layers import CONTAINERS
 from ..values import UNKNOWN, Tensor
@@ -15,11 +16,18 @@ from .imports import canonical
 
 
 class BuiltinsMixin:
-    def call_builtin_method(self, method, args, kwargs, frame):
+    def call_builtin_method(self, method, args, kwargs, frame, node=None):
         obj, name = method.obj, method.name
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
         if isinstance(obj, V.Instance):
+            if name == "build":
+                # a subclassed keras.Model built for a shape (batch included): its call() runs on it
+                shape = kwargs.get("input_shape", args[0] if args else None)
+                if isinstance(shape, (list, tuple)) and shape and all(isinstance(d, int) or d is None for d in shape):
+                    self.run.call_module(self, obj, [Tensor(keras_shape(shape[1:], self.run.solver, shape[0]))],
+                                         {}, node)
+                return None
             # nn.Module.register_buffer / add_module ...: an attribute by another name
             if len(args) >= 2 and isinstance(args[0], str):
                 self.set_attr(obj, args[0], args[1], frame)

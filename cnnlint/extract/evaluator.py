@@ -835,7 +835,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if isinstance(func, V.TensorMethod):
             return self.call_tensor_method(func, args, kwargs, node)
         if isinstance(func, BuiltinMethod):
-            return self.call_builtin_method(func, args, kwargs, frame)
+            return self.call_builtin_method(func, args, kwargs, frame, node)
         if isinstance(func, Builtin):
             return self.call_builtin(func.name, args, kwargs, node, frame)
         if isinstance(func, SuperMethod):
@@ -924,6 +924,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return member
             if name in ("register_buffer", "register_parameter", "add_module", "register_module"):
                 return BuiltinMethod(base, name)
+            if name == "build" and base.cls.keras_kind() == "model":
+                return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
             return UNKNOWN
         if isinstance(base, V.ClassValue):
             member, owner = base.lookup(name)
