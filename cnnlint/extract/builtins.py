@@ -10,7 +10,7 @@ from ..shapes import dims as D
 from ..shapes.torch_layers import CONTAINERS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, _is_dimlike, truth
+from .domain import Builtin, PDict, PList, _is_dimlike, printable, truth
 from .imports import canonical
 
 
@@ -85,9 +85,10 @@ class BuiltinsMixin:
             return UNKNOWN
         if isinstance(obj, str):
             if name in ("lower", "upper", "strip", "startswith", "endswith", "replace", "split", "join", "format"):
-                if all(isinstance(a, (str, int, float, list, tuple)) for a in args) and not kwargs:
+                if all(printable(a) for a in args) and (name == "format" and all(
+                        printable(v) for v in kwargs.values()) or not kwargs):
                     try:
-                        result = getattr(obj, name)(*args)
+                        result = getattr(obj, name)(*args, **kwargs)
                         return PList(result) if isinstance(result, list) else result
                     except Exception:
                         return UNKNOWN

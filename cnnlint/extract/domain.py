@@ -106,3 +106,21 @@ def join(a, b):
 
 def _is_dimlike(v):
     return isinstance(v, D.Expr) or (isinstance(v, int) and not isinstance(v, bool))
+
+
+_PRINTABLE = (str, int, float, bool, type(None))
+
+
+def printable(v):
+    """Whether Python's own formatting (f-string, str % args, str.format) of this value is the text the linted
+    code would produce: plain constants, or tuples/lists/dicts of them. Never a tensor, a symbolic size or an
+    unknown, which Python would print as our own objects."""
+    if isinstance(v, _PRINTABLE):
+        return True
+    if isinstance(v, (PList, PDict)) and v.poisoned:
+        return False
+    if isinstance(v, (tuple, list)):
+        return all(printable(x) for x in v)
+    if isinstance(v, dict):
+        return all(printable(k) and printable(x) for k, x in v.items())
+    return False

@@ -22,7 +22,7 @@ from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
-                     _is_dimlike, join, truth)
+                     _is_dimlike, join, printable, truth)
 from .imports import canonical, dotted, qualify
 from .torch_calls import TorchMixin
 
@@ -448,21 +448,30 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         return UNKNOWN
 
     def eval_FormattedString(self, node, frame):
-        """f"{name}_1_conv": Keras layer names are built this way. Only plain {value} parts of strings and ints
-        (no conversion, no format spec); anything else is unknown."""
+        """f"{name}_1_conv", f"mobilenet_{alpha:0.2f}_{rows}": Keras layer and model names are built this way.
+        Parts that are plain constants are formatted by Python itself (conversions and format specs included);
+        anything else is unknown."""
+        text = self.formatted_parts(node.parts, frame)
+        return UNKNOWN if text is None else text
+
+    def formatted_parts(self, parts, frame):
         out = []
-        for part in node.parts:
+        for part in parts:
             if isinstance(part, cst.FormattedStringText):
-                if "{{" in part.value or "}}" in part.value or "\\" in part.value:
-                    return UNKNOWN
-                out.append(part.value)
+                if "\\" in part.value:
+                    return None
+                out.append(part.value.replace("{{", "{").replace("}}", "}"))
                 continue
-            if part.conversion is not None or part.format_spec is not None:
-                return UNKNOWN
             value = self.eval(part.expression, frame)
-            if type(value) not in (str, int):
-                return UNKNOWN
-            out.append(str(value))
+            spec = "" if part.format_spec is None else self.formatted_parts(part.format_spec, frame)
+            if spec is None or not printable(value):
+                return None
+            try:
+                if part.conversion is not None:
+                    value = {"s": str, "r": repr, "a": ascii}[part.conversion](value)
+                out.append(format(value, spec))
+            except (ValueError, TypeError, KeyError):
+                return None
         return "".join(out)
 
     def eval_Name(self, node, frame):
@@ -678,6 +687,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return UNKNOWN
             if isinstance(left, (list, tuple, str)) and isinstance(right, int) and op is cst.Multiply and right > 4096:
                 return UNKNOWN
+            if isinstance(left, str) and op is cst.Modulo and not printable(right):
+                return UNKNOWN     # "%s" % value prints the value: only constants print as the code would
             result = fn(left, right)
         except Exception:
             return UNKNOWN

@@ -173,6 +173,8 @@ class TorchMixin:
             return "channels_last"          # Keras' default; a file that changes it says so (CNN210 checks)
         if name == "keras.applications.imagenet_utils.obtain_input_shape":
             return _application_input_shape(args, kwargs)
+        if name == "keras.applications.imagenet_utils.correct_pad":
+            return _application_correct_pad(args, kwargs)
         if name in KERAS_FACTORIES:
             shape = kwargs.get("shape", args[0] if args else None)
             if isinstance(shape, (list, tuple)) and all(isinstance(d, int) for d in shape):
@@ -370,3 +372,21 @@ def _application_input_shape(args, kwargs):
     if shape is not None or flatten not in (True, False):
         return UNKNOWN
     return (size, size, 3) if flatten else (None, None, 3)
+
+
+def _application_correct_pad(args, kwargs):
+    """keras.applications' correct_pad(inputs, kernel_size) for channels_last: the ZeroPadding2D padding that
+    makes a stride-2 'valid' convolution match 'same' ((k//2 - 1 + size % 2, k//2) per spatial axis). A size
+    Keras leaves open (None; a symbol here) pads as an odd one would; a size we do not know leaves it unknown."""
+    names = ("inputs", "kernel_size")
+    given = {**dict(zip(names, args)), **kwargs}
+    inputs, kernel = given.get("inputs"), given.get("kernel_size")
+    kernel = (kernel, kernel) if isinstance(kernel, int) and not isinstance(kernel, bool) else kernel
+    if not isinstance(inputs, Tensor) or inputs.shape is None or len(inputs.shape) != 4 or not (
+            isinstance(kernel, (list, tuple)) and len(kernel) == 2 and all(isinstance(k, int) for k in kernel)):
+        return UNKNOWN
+    sizes = inputs.shape[1:3]
+    if any(s is None for s in sizes):
+        return UNKNOWN
+    adjust = (1 - sizes[0] % 2, 1 - sizes[1] % 2) if all(isinstance(s, int) for s in sizes) else (1, 1)
+    return tuple((k // 2 - a, k // 2) for k, a in zip(kernel, adjust))
