@@ -3,6 +3,8 @@ builtins as values, truthiness and the join of two paths. Shared by the interpre
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes.torch_layers import CONTAINERS
@@ -69,6 +71,13 @@ class Frame:
         self.uncertain = 0        # depth of undecidable conditions around the current statement
         self.func = func
         self.in_module = in_module
+
+    def scope(self):
+        """The names a function defined here sees besides its own: these locals, then the enclosing ones (a
+        nested helper reads the outer function's parameters), looked up when used; None at module level."""
+        if self.in_module:
+            return None
+        return self.locals if self.closure is None else ChainMap(self.locals, self.closure)
 
 def truth(v):
     """Python truthiness, or None when it cannot be decided."""

@@ -130,7 +130,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     self.assign(item.asname.name, UNKNOWN if not isinstance(value, Tensor) else value, frame)
             self.exec_body(stmt.body.body, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            func = V.Function(stmt, closure=frame.locals if not frame.in_module else None)
+            func = V.Function(stmt, closure=frame.scope())
             frame.locals[stmt.name.value] = self.decorate(func, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             frame.locals[stmt.name.value] = self.make_class(stmt, frame)

@@ -103,7 +103,7 @@ class TorchMixin:
         bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None]
         cls = V.ClassValue(node.name.value, node, bases, {}, {})
         body_frame = Frame(cls.attrs, in_module=frame.in_module)
-        body_frame.closure = frame.locals if not frame.in_module else None
+        body_frame.closure = frame.scope()
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 cls.methods[stmt.name.value] = stmt
