@@ -73,6 +73,9 @@ class BuiltinsMixin:
                 return PList(obj.items())
             if name in ("update", "pop", "setdefault", "clear") and isinstance(obj, PDict):
                 self.mutate(obj, frame)
+                if name == "pop" and args and isinstance(args[0], (str, int)) and not obj.poisoned and (
+                        args[0] in obj or len(args) > 1):
+                    return obj.pop(*args[:2])
                 if name == "update" and args and isinstance(args[0], dict) and not getattr(args[0], "poisoned", False):
                     obj.update(args[0])
                     return None
@@ -130,6 +133,31 @@ class BuiltinsMixin:
             return UNKNOWN
         layer.args["__opaque__"] = True
         return UNKNOWN
+
+    def copy_value(self, value, deep, frame):
+        """copy.copy / copy.deepcopy of the linted code's own data (keras.applications copy their block
+        arguments before changing them): a new list or dict, exact when the original is; anything else unknown."""
+        def plain(v):
+            if isinstance(v, (PList, PDict)) and (v.poisoned or getattr(v, "maybe", None)):
+                return None
+            if isinstance(v, dict):
+                out = PDict(born=frame.uncertain)
+                for k, x in v.items():
+                    x = plain(x) if deep else x
+                    if x is None and v[k] is not None:
+                        return None
+                    out[k] = x
+                return out
+            if isinstance(v, (list, tuple)):
+                items = [plain(x) if deep else x for x in v]
+                if any(x is None and y is not None for x, y in zip(items, v)):
+                    return None
+                return PList(items, born=frame.uncertain) if isinstance(v, list) else tuple(items)
+            if isinstance(v, (str, int, float, bool, type(None))):
+                return v
+            return None if deep else v
+        copied = plain(value)
+        return UNKNOWN if copied is None and value is not None else copied
 
     def call_math(self, name, args):
         fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
@@ -232,6 +260,11 @@ class BuiltinsMixin:
             try:
                 return PList(sorted(items))
             except TypeError:
+                return UNKNOWN
+        if name in ("chr", "ord") and len(args) == 1 and not kwargs:
+            try:
+                return chr(args[0]) if name == "chr" else ord(args[0])
+            except (TypeError, ValueError, OverflowError):
                 return UNKNOWN
         if name == "divmod" and len(args) == 2 and all(isinstance(a, int) for a in args) and args[1]:
             return divmod(*args)

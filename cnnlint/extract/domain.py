@@ -54,7 +54,7 @@ class Builtin:
 
 BUILTINS = {name: Builtin(name) for name in (
     "range len int float bool str list tuple dict set min max sum abs round enumerate zip reversed sorted isinstance "
-    "getattr setattr hasattr super print any all divmod pow iter next map filter type id callable issubclass "
+    "getattr setattr hasattr super print any all divmod pow chr ord iter next map filter type id callable issubclass "
     "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
 
 UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known

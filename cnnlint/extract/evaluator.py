@@ -130,12 +130,22 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     self.assign(item.asname.name, UNKNOWN if not isinstance(value, Tensor) else value, frame)
             self.exec_body(stmt.body.body, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            func = V.Function(stmt, closure=frame.scope())
+            func = V.Function(stmt, closure=frame.scope(), defaults=self.nested_defaults(stmt, frame))
             frame.locals[stmt.name.value] = self.decorate(func, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             frame.locals[stmt.name.value] = self.make_class(stmt, frame)
         elif isinstance(stmt, cst.IndentedBlock):
             self.exec_body(stmt.body, frame)
+
+    def nested_defaults(self, fdef, frame):
+        """Python evaluates defaults once, where the function is defined: a nested helper's
+        `divisor=depth_divisor` is the enclosing function's value. Module-level defaults are read at the call."""
+        if frame.in_module:
+            return None
+        params = fdef.params
+        return {p.name.value: self.eval(p.default, frame)
+                for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+                if p.default is not None}
 
     def decorate(self, func, node, frame):
         for dec in node.decorators:
@@ -879,7 +889,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             elif name in kwargs:
                 local[name] = kwargs.pop(name)
             elif param.default is not None and not rest_unknown:
-                local[name] = self.eval(param.default, self.file.global_frame)
+                local[name] = self.default(func, param)
             else:
                 local[name] = UNKNOWN
         if isinstance(params.star_arg, cst.Param):
@@ -890,7 +900,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             if name in kwargs:
                 local[name] = kwargs.pop(name)
             elif param.default is not None and not rest_unknown:
-                local[name] = self.eval(param.default, self.file.global_frame)
+                local[name] = self.default(func, param)
             else:
                 local[name] = UNKNOWN
         if params.star_kwarg is not None:
@@ -916,6 +926,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             result = join(result, other)
         return self.check_return(fdef, result, env)
 
+
+    def default(self, func, param):
+        if func.defaults is not None and param.name.value in func.defaults:
+            return func.defaults[param.name.value]
+        return self.eval(param.default, self.file.global_frame)
 
     # -- attributes ---------------------------------------------------------------------------------------------
     def get_attr(self, base, name, node, frame):

@@ -257,6 +257,8 @@ class TorchMixin:
             return self.call_builtin("dict", args, kwargs, node, frame)
         if name.startswith("math."):
             return self.call_math(name[5:], args)
+        if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
+            return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
         if name in ("typing.cast", "typing_extensions.cast"):
             return args[1] if len(args) == 2 else UNKNOWN
         if name in ("functools.partial",):
