@@ -32,6 +32,7 @@ APPLICATIONS = [
     ("mobilenet_v2.py", "mobilenetv2_1.00_224", "MobileNetV2"),
     ("mobilenet_v3.py", "MobileNetV3Small", "MobileNetV3Small"),
     ("efficientnet.py", "efficientnetb0", "EfficientNetB0"),
+    ("efficientnet_v2.py", "efficientnetv2-b0", "EfficientNetV2B0"),
 ]
 
 
