@@ -33,6 +33,8 @@ APPLICATIONS = [
     ("mobilenet_v3.py", "MobileNetV3Small", "MobileNetV3Small"),
     ("efficientnet.py", "efficientnetb0", "EfficientNetB0"),
     ("efficientnet_v2.py", "efficientnetv2-b0", "EfficientNetV2B0"),
+    ("convnext.py", "convnext_tiny", "ConvNeXtTiny"),
+    ("inception_resnet_v2.py", "inception_resnet_v2", "InceptionResNetV2"),
 ]
 
 

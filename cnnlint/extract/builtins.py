@@ -19,6 +19,8 @@ class BuiltinsMixin:
         obj, name = method.obj, method.name
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
+        if isinstance(obj, V.Instance) and name == "add_weight":
+            return keras_weight(args, kwargs)
         if isinstance(obj, V.Instance):
             # nn.Module.register_buffer / add_module ...: an attribute by another name
             if len(args) >= 2 and isinstance(args[0], str):
@@ -158,6 +160,23 @@ class BuiltinsMixin:
             return None if deep else v
         copied = plain(value)
         return UNKNOWN if copied is None and value is not None else copied
+
+    def linspace(self, args, kwargs):
+        """numpy.linspace(start, stop, num) of plain numbers, as the numbers a schedule is read from
+        (ConvNeXt's drop-path rates): a list of floats, computed as numpy does; anything else unknown."""
+        given = {**dict(zip(("start", "stop", "num", "endpoint"), args)), **kwargs}
+        start, stop = given.get("start"), given.get("stop")
+        num, endpoint = given.get("num", 50), given.get("endpoint", True)
+        if set(given) - {"start", "stop", "num", "endpoint"} or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)) or not (
+                isinstance(num, int) and 0 <= num <= 4096) or endpoint not in (True, False):
+            return UNKNOWN
+        steps = num - 1 if endpoint else num
+        step = (stop - start) / steps if steps > 0 else 0.0
+        values = [start + i * step for i in range(num)]
+        if endpoint and num > 1:
+            values[-1] = stop
+        return PList([float(v) for v in values])
 
     def call_math(self, name, args):
         fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
@@ -349,3 +368,17 @@ class BuiltinsMixin:
         if all(a is False for a in answers):
             return False
         return UNKNOWN
+
+
+def keras_weight(args, kwargs):
+    """A Keras layer's self.add_weight(shape=..., ...): a parameter tensor of that shape (a scalar without one),
+    which the layer's parameter count includes whether trainable or not."""
+    shape = kwargs.get("shape", args[0] if args else None)
+    if shape is None:
+        return Tensor((), param=True)
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if isinstance(shape, (list, tuple)) and not getattr(shape, "poisoned", False) and all(
+            _is_dimlike(d) for d in shape):
+        return Tensor(tuple(shape), param=True)
+    return Tensor(None, param=True)

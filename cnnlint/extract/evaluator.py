@@ -948,7 +948,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return func
             if member is not None:
                 return member
-            if name in ("register_buffer", "register_parameter", "add_module", "register_module"):
+            if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
+                    name == "add_weight" and V.is_keras(base)):
                 return BuiltinMethod(base, name)
             return UNKNOWN
         if isinstance(base, V.ClassValue):

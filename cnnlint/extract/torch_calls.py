@@ -137,6 +137,10 @@ class TorchMixin:
 
     def init_external_base(self, instance, bases, args, kwargs, node):
         names = {b.name for b in bases}
+        if V.is_keras(instance) and instance.path is None:
+            # Keras names a layer (or model) when it is constructed: name=, else snake_case of its class + counter
+            given = kwargs.get("name")
+            instance.path = given if isinstance(given, str) else self.run.keras_auto_name(instance.type_name)
         if "torch.nn.Sequential" in names:
             container = self.build_container("torch.nn.Sequential", args, kwargs, node)
             instance.modules.update(container.children)
@@ -257,6 +261,8 @@ class TorchMixin:
             return self.call_builtin("dict", args, kwargs, node, frame)
         if name.startswith("math."):
             return self.call_math(name[5:], args)
+        if name == "numpy.linspace":
+            return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
         if name in ("typing.cast", "typing_extensions.cast"):
