@@ -14,7 +14,7 @@ from typing import Optional
 import networkx as nx
 
 from . import values as V
-from .extract.domain import BudgetExceeded
+from .extract.domain import BudgetExceeded, PList
 from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
 from .shapes.keras_layers import KERAS_BUILD_SUBLAYERS, KERAS_LAYERS
@@ -33,6 +33,19 @@ class LayerCall:
     graph_node: int
     layer: object = None
     input_shape: Optional[tuple] = None      # Keras counts parameters from the width that arrives
+    parts: Optional[list] = None             # a Keras layer made of layers: the calls inside it (its parameters)
+
+
+@dataclass
+class CompositeCall:
+    """A call of a Keras layer made of layers (a Sequential, a user Layer or Model subclass): graph nodes
+    [start, end) were recorded inside it. A functional model lists it as one layer, as Keras does."""
+
+    layer: object
+    cst: object
+    start: int
+    end: int
+    output: object
 
 
 @dataclass
@@ -49,6 +62,13 @@ class ModelRun:
     last_node: int = 0
     output_nodes: list = field(default_factory=list)    # graph nodes of the tensors the model returns
     run: object = field(default=None, repr=False)
+
+
+def _keras_composite(module):
+    """A Keras Sequential or functional model, or an instance of a user Keras Layer/Model subclass."""
+    if isinstance(module, V.Layer):
+        return module.kind in ("keras.Sequential", "keras.Model")
+    return isinstance(module, V.Instance) and module.cls.keras_kind() is not None
 
 
 def _tensors_in(value, depth=0):
@@ -109,6 +129,8 @@ class Run:
         # (CST Name, tensor, is_assignment) for every tensor a name held: for hovers and inlay hints only
         self.names: Optional[list] = [] if file_ctx.record_names else None
         self.keras_counts: dict = {}
+        self.composite_calls: list = []
+        self.keras_built: set = set()        # ids of user Keras layers whose build() has run
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -146,7 +168,8 @@ class Run:
         if not V.is_keras(module):
             assign_paths(module)          # Keras layers are named the Keras way, as they are constructed
         elif isinstance(module, V.Instance) and name is None:
-            name = self.keras_auto_name(module.type_name)     # a subclassed keras.Model: small_net for SmallNet
+            # a subclassed keras.Model: small_net for SmallNet, named when constructed
+            name = module.path or self.keras_auto_name(module.type_name)
         shapes = [a.shape if isinstance(a, Tensor) else None for a in args]
         run = ModelRun(name or module.type_name, shapes, source, root=module,
                        first_node=self.graph.number_of_nodes(), run=self)
@@ -185,7 +208,37 @@ class Run:
                 self.current = None
 
     def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
+        if not _keras_composite(module):
+            return self._call_leaf_or_module(interp, module, args, kwargs, node, skip_user_forward, direct)
+        if isinstance(module, V.Layer) and module.path is None:
+            module.path = self.keras_name(module)
+        start = self.graph.number_of_nodes()
+        output = self._call_leaf_or_module(interp, module, args, kwargs, node, skip_user_forward, direct)
+        self.composite_calls.append(CompositeCall(module, node, start, self.graph.number_of_nodes(), output))
+        return output
+
+    def keras_build(self, interp, module, args, node):
+        """A user Keras layer's build(input_shape) runs before its first call, as Keras' __call__ runs it: the
+        weights it adds are the layer's. Keras passes the shape with the batch (and every open size) as None."""
+        if id(module) in self.keras_built:
+            return
+        self.keras_built.add(id(module))
+        build, owner = module.cls.lookup("build")
+        if not hasattr(build, "body") or not args:
+            return
+
+        def keras_shape_of(t):
+            if not isinstance(t, Tensor) or t.shape is None:
+                return UNKNOWN
+            return tuple(None if i == 0 or not isinstance(d, int) else d for i, d in enumerate(t.shape))
+        first = args[0]
+        shape = PList(keras_shape_of(t) for t in first) if isinstance(first, (list, tuple)) else keras_shape_of(first)
+        interp.call_function(V.Function(build, owner, module), [shape], {}, node)
+
+    def _call_leaf_or_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
         if isinstance(module, V.Instance):
+            if module.cls.keras_kind() is not None:
+                self.keras_build(interp, module, args, node)
             forward, owner = module.cls.lookup(module.cls.call_method())
             if forward is not None and not skip_user_forward and hasattr(forward, "body"):
                 return interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
@@ -274,29 +327,27 @@ class Run:
         for t in ins:
             reachable |= nx.descendants(self.graph, t.node)
         nodes = sorted(n for n in inside & reachable if n not in start)
-        # a nested model's call is one row, as in Keras' model.layers: the layers it replayed are inside it
-        nested = set()
-        for n in nodes:
-            if self.graph.nodes[n]["op"] == "keras.Model":
-                nested |= set(range(*self.graph.nodes[n]["args"]["__replayed__"]))
-        nodes = [n for n in nodes if n not in nested]
+        # a layer made of layers called in the graph is one layer of it; its inner calls are its parameters
+        covering = {}
+        for comp in sorted(self.composite_calls, key=lambda c: (c.start, -c.end)):
+            if not any(comp.start <= s < comp.end for s in start):
+                for n in range(comp.start, comp.end):
+                    covering.setdefault(n, comp)
+        listed = set()
         name = name if isinstance(name, str) else self.keras_auto_name("Functional")
         run = ModelRun(name, [t.shape for t in ins], "keras-input",
                        first_node=min(start), last_node=max(nodes, default=min(start)) + 1,
                        output_nodes=[t.node for t in outs], run=self)
         for n in nodes:
-            data = self.graph.nodes[n]
-            layer = data.get("layer")
-            if layer is None:
+            comp = covering.get(n)
+            if comp is not None:
+                if id(comp) not in listed:
+                    listed.add(id(comp))
+                    run.calls.append(self._composite_layer_call(comp, n))
                 continue
-            output = data["output"]
-            first = output[0] if isinstance(output, tuple) and output else output
-            first_in = next(iter(data["args"].values()), None) if isinstance(data["args"], dict) else None
-            if isinstance(first_in, (list, tuple)):
-                first_in = first_in[0] if first_in else None
-            run.calls.append(LayerCall(layer.path or "", layer.type_name,
-                                       first.shape if isinstance(first, Tensor) else None, data["cst"], n, layer,
-                                       first_in.shape if isinstance(first_in, Tensor) else None))
+            call = self._layer_call(n)
+            if call is not None:
+                run.calls.append(call)
         self.model_runs.append(run)
         single = not isinstance(outputs, (list, tuple))
         model = V.Layer("keras.Model", {"name": name, "__graph__": ([t.node for t in ins], [t.node for t in outs],
@@ -312,7 +363,6 @@ class Run:
         if kwargs or len(given) != len(ins):
             return Tensor(None)
         values = dict(zip(ins, given))
-        first = self.graph.number_of_nodes()
 
         def swap(v, depth=0):
             if isinstance(v, Tensor) and v.node in values:
@@ -331,13 +381,32 @@ class Run:
             named = {k: swap(v) for k, v in data["args"].items() if k not in spec.forward_params}
             out = self._call_module(interp, layer, positional, named, node, False, False)
             values[n] = out[0] if isinstance(out, tuple) and out and not isinstance(out, Tensor) else out
-        # fresh tensors, so that what follows depends on the call as a whole
-        results = [Tensor(t.shape, dtype=t.dtype) if isinstance(t, Tensor) else Tensor(None)
-                   for t in (values.get(n) for n in outs)]
-        output = results[0] if single else tuple(results)
-        # the call as a whole, over the nodes just replayed: the row a model that calls this one lists
-        return self.record("keras.Model", {"inputs": list(given), "__replayed__": (first, self.graph.number_of_nodes())},
-                           output, node, layer=model)
+        results = [values.get(n, Tensor(None)) for n in outs]
+        return results[0] if single else results
+
+    def _layer_call(self, n):
+        """The layer call recorded as graph node n, or None for an op that is no layer."""
+        data = self.graph.nodes[n]
+        layer = data.get("layer")
+        if layer is None:
+            return None
+        output = data["output"]
+        first = output[0] if isinstance(output, tuple) and output else output
+        first_in = next(iter(data["args"].values()), None) if isinstance(data["args"], dict) else None
+        if isinstance(first_in, (list, tuple)):
+            first_in = first_in[0] if first_in else None
+        return LayerCall(layer.path or "", layer.type_name, first.shape if isinstance(first, Tensor) else None,
+                         data["cst"], n, layer, first_in.shape if isinstance(first_in, Tensor) else None)
+
+    def _composite_layer_call(self, comp, n):
+        first = comp.output[0] if isinstance(comp.output, (list, tuple)) and comp.output else comp.output
+        parts = [c for c in map(self._layer_call, range(comp.start, comp.end)) if c is not None]
+        # user layers called inside it own weights too (their inner layers are among the calls above)
+        parts += [LayerCall(c.layer.path or "", c.layer.type_name, None, c.cst, c.start, c.layer, parts=[])
+                  for c in self.composite_calls if c is not comp and comp.start <= c.start and c.end <= comp.end
+                  and isinstance(c.layer, V.Instance)]
+        return LayerCall(comp.layer.path or "", comp.layer.type_name,
+                         first.shape if isinstance(first, Tensor) else None, comp.cst, n, comp.layer, parts=parts)
 
     # -- chains for messages ------------------------------------------------------------------------------------------
     def producer(self, value):

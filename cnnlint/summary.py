@@ -15,11 +15,32 @@ def call_parameters(call):
     layer = call.layer
     if layer is None:
         return None
-    if layer.kind == "keras.Model":       # a model called inside another: what its own layers hold
-        return _keras_run_parameters(layer.args["__run__"])
+    if call.parts is not None:
+        return composite_parameters(call)
     if layer.kind.startswith("keras."):
         return keras_parameter_count(layer, call.input_shape)
     return parameter_count(layer)
+
+
+def composite_parameters(call):
+    """A Keras layer made of layers: the parameters of the layers called inside it, each counted once, and its
+    own weights (add_weight) if it is a user layer."""
+    counts = {id(part.layer): call_parameters(part) for part in call.parts}
+    own = own_weights(call.layer) if isinstance(call.layer, V.Instance) else 0
+    if None in counts.values() or own is None:
+        return None
+    return sum(counts.values()) + own
+
+
+def own_weights(instance):
+    total = 0
+    for value in instance.attrs.values():
+        if isinstance(value, V.Tensor) and value.param:
+            n = D.product(value.shape) if value.shape is not None else None
+            if not isinstance(n, int):
+                return None
+            total += n
+    return total
 
 
 @dataclass

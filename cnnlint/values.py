@@ -145,6 +145,7 @@ class Function:
     owner: Optional[ClassValue] = None
     bound: Any = field(default=None, repr=False)   # the instance for a bound method
     closure: Optional[dict] = field(default=None, repr=False)   # enclosing locals for nested functions
+    defaults: Optional[dict] = field(default=None, repr=False)  # a nested function's defaults, as at its def
 
 
 @dataclass(eq=False)

@@ -11,7 +11,7 @@ from ..shapes import dims as D
 from ..shapes.torch_layers import CONTAINERS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, _is_dimlike, truth
+from .domain import Builtin, PDict, PList, _is_dimlike, printable, truth
 from .imports import canonical
 
 
@@ -20,6 +20,8 @@ class BuiltinsMixin:
         obj, name = method.obj, method.name
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
+        if isinstance(obj, V.Instance) and name == "add_weight":
+            return keras_weight(args, kwargs)
         if isinstance(obj, V.Instance):
             if name == "build":
                 # a subclassed keras.Model built for a shape (batch included): its call() runs on it
@@ -81,6 +83,9 @@ class BuiltinsMixin:
                 return PList(obj.items())
             if name in ("update", "pop", "setdefault", "clear") and isinstance(obj, PDict):
                 self.mutate(obj, frame)
+                if name == "pop" and args and isinstance(args[0], (str, int)) and not obj.poisoned and (
+                        args[0] in obj or len(args) > 1):
+                    return obj.pop(*args[:2])
                 if name == "update" and args and isinstance(args[0], dict) and not getattr(args[0], "poisoned", False):
                     obj.update(args[0])
                     return None
@@ -93,9 +98,10 @@ class BuiltinsMixin:
             return UNKNOWN
         if isinstance(obj, str):
             if name in ("lower", "upper", "strip", "startswith", "endswith", "replace", "split", "join", "format"):
-                if all(isinstance(a, (str, int, float, list, tuple)) for a in args) and not kwargs:
+                if all(printable(a) for a in args) and (name == "format" and all(
+                        printable(v) for v in kwargs.values()) or not kwargs):
                     try:
-                        result = getattr(obj, name)(*args)
+                        result = getattr(obj, name)(*args, **kwargs)
                         return PList(result) if isinstance(result, list) else result
                     except Exception:
                         return UNKNOWN
@@ -137,6 +143,48 @@ class BuiltinsMixin:
             return UNKNOWN
         layer.args["__opaque__"] = True
         return UNKNOWN
+
+    def copy_value(self, value, deep, frame):
+        """copy.copy / copy.deepcopy of the linted code's own data (keras.applications copy their block
+        arguments before changing them): a new list or dict, exact when the original is; anything else unknown."""
+        def plain(v):
+            if isinstance(v, (PList, PDict)) and (v.poisoned or getattr(v, "maybe", None)):
+                return None
+            if isinstance(v, dict):
+                out = PDict(born=frame.uncertain)
+                for k, x in v.items():
+                    x = plain(x) if deep else x
+                    if x is None and v[k] is not None:
+                        return None
+                    out[k] = x
+                return out
+            if isinstance(v, (list, tuple)):
+                items = [plain(x) if deep else x for x in v]
+                if any(x is None and y is not None for x, y in zip(items, v)):
+                    return None
+                return PList(items, born=frame.uncertain) if isinstance(v, list) else tuple(items)
+            if isinstance(v, (str, int, float, bool, type(None))):
+                return v
+            return None if deep else v
+        copied = plain(value)
+        return UNKNOWN if copied is None and value is not None else copied
+
+    def linspace(self, args, kwargs):
+        """numpy.linspace(start, stop, num) of plain numbers, as the numbers a schedule is read from
+        (ConvNeXt's drop-path rates): a list of floats, computed as numpy does; anything else unknown."""
+        given = {**dict(zip(("start", "stop", "num", "endpoint"), args)), **kwargs}
+        start, stop = given.get("start"), given.get("stop")
+        num, endpoint = given.get("num", 50), given.get("endpoint", True)
+        if set(given) - {"start", "stop", "num", "endpoint"} or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)) or not (
+                isinstance(num, int) and 0 <= num <= 4096) or endpoint not in (True, False):
+            return UNKNOWN
+        steps = num - 1 if endpoint else num
+        step = (stop - start) / steps if steps > 0 else 0.0
+        values = [start + i * step for i in range(num)]
+        if endpoint and num > 1:
+            values[-1] = stop
+        return PList([float(v) for v in values])
 
     def call_math(self, name, args):
         fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
@@ -240,6 +288,11 @@ class BuiltinsMixin:
                 return PList(sorted(items))
             except TypeError:
                 return UNKNOWN
+        if name in ("chr", "ord") and len(args) == 1 and not kwargs:
+            try:
+                return chr(args[0]) if name == "chr" else ord(args[0])
+            except (TypeError, ValueError, OverflowError):
+                return UNKNOWN
         if name == "divmod" and len(args) == 2 and all(isinstance(a, int) for a in args) and args[1]:
             return divmod(*args)
         if name == "isinstance":
@@ -323,3 +376,17 @@ class BuiltinsMixin:
         if all(a is False for a in answers):
             return False
         return UNKNOWN
+
+
+def keras_weight(args, kwargs):
+    """A Keras layer's self.add_weight(shape=..., ...): a parameter tensor of that shape (a scalar without one),
+    which the layer's parameter count includes whether trainable or not."""
+    shape = kwargs.get("shape", args[0] if args else None)
+    if shape is None:
+        return Tensor((), param=True)
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    if isinstance(shape, (list, tuple)) and not getattr(shape, "poisoned", False) and all(
+            _is_dimlike(d) for d in shape):
+        return Tensor(tuple(shape), param=True)
+    return Tensor(None, param=True)

@@ -3,6 +3,8 @@ builtins as values, truthiness and the join of two paths. Shared by the interpre
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes.torch_layers import CONTAINERS
@@ -52,7 +54,7 @@ class Builtin:
 
 BUILTINS = {name: Builtin(name) for name in (
     "range len int float bool str list tuple dict set min max sum abs round enumerate zip reversed sorted isinstance "
-    "getattr setattr hasattr super print any all divmod pow iter next map filter type id callable issubclass "
+    "getattr setattr hasattr super print any all divmod pow chr ord iter next map filter type id callable issubclass "
     "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
 
 UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
@@ -69,6 +71,13 @@ class Frame:
         self.uncertain = 0        # depth of undecidable conditions around the current statement
         self.func = func
         self.in_module = in_module
+
+    def scope(self):
+        """The names a function defined here sees besides its own: these locals, then the enclosing ones (a
+        nested helper reads the outer function's parameters), looked up when used; None at module level."""
+        if self.in_module:
+            return None
+        return self.locals if self.closure is None else ChainMap(self.locals, self.closure)
 
 def truth(v):
     """Python truthiness, or None when it cannot be decided."""
@@ -106,3 +115,21 @@ def join(a, b):
 
 def _is_dimlike(v):
     return isinstance(v, D.Expr) or (isinstance(v, int) and not isinstance(v, bool))
+
+
+_PRINTABLE = (str, int, float, bool, type(None))
+
+
+def printable(v):
+    """Whether Python's own formatting (f-string, str % args, str.format) of this value is the text the linted
+    code would produce: plain constants, or tuples/lists/dicts of them. Never a tensor, a symbolic size or an
+    unknown, which Python would print as our own objects."""
+    if isinstance(v, _PRINTABLE):
+        return True
+    if isinstance(v, (PList, PDict)) and v.poisoned:
+        return False
+    if isinstance(v, (tuple, list)):
+        return all(printable(x) for x in v)
+    if isinstance(v, dict):
+        return all(printable(k) and printable(x) for k, x in v.items())
+    return False

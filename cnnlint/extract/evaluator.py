@@ -22,7 +22,7 @@ from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
-                     _is_dimlike, join, truth)
+                     _is_dimlike, join, printable, truth)
 from .imports import canonical, dotted, qualify
 from .torch_calls import TorchMixin
 
@@ -130,12 +130,22 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     self.assign(item.asname.name, UNKNOWN if not isinstance(value, Tensor) else value, frame)
             self.exec_body(stmt.body.body, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            func = V.Function(stmt, closure=frame.locals if not frame.in_module else None)
+            func = V.Function(stmt, closure=frame.scope(), defaults=self.nested_defaults(stmt, frame))
             frame.locals[stmt.name.value] = self.decorate(func, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             frame.locals[stmt.name.value] = self.make_class(stmt, frame)
         elif isinstance(stmt, cst.IndentedBlock):
             self.exec_body(stmt.body, frame)
+
+    def nested_defaults(self, fdef, frame):
+        """Python evaluates defaults once, where the function is defined: a nested helper's
+        `divisor=depth_divisor` is the enclosing function's value. Module-level defaults are read at the call."""
+        if frame.in_module:
+            return None
+        params = fdef.params
+        return {p.name.value: self.eval(p.default, frame)
+                for p in list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+                if p.default is not None}
 
     def decorate(self, func, node, frame):
         for dec in node.decorators:
@@ -448,21 +458,30 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         return UNKNOWN
 
     def eval_FormattedString(self, node, frame):
-        """f"{name}_1_conv": Keras layer names are built this way. Only plain {value} parts of strings and ints
-        (no conversion, no format spec); anything else is unknown."""
+        """f"{name}_1_conv", f"mobilenet_{alpha:0.2f}_{rows}": Keras layer and model names are built this way.
+        Parts that are plain constants are formatted by Python itself (conversions and format specs included);
+        anything else is unknown."""
+        text = self.formatted_parts(node.parts, frame)
+        return UNKNOWN if text is None else text
+
+    def formatted_parts(self, parts, frame):
         out = []
-        for part in node.parts:
+        for part in parts:
             if isinstance(part, cst.FormattedStringText):
-                if "{{" in part.value or "}}" in part.value or "\\" in part.value:
-                    return UNKNOWN
-                out.append(part.value)
+                if "\\" in part.value:
+                    return None
+                out.append(part.value.replace("{{", "{").replace("}}", "}"))
                 continue
-            if part.conversion is not None or part.format_spec is not None:
-                return UNKNOWN
             value = self.eval(part.expression, frame)
-            if type(value) not in (str, int):
-                return UNKNOWN
-            out.append(str(value))
+            spec = "" if part.format_spec is None else self.formatted_parts(part.format_spec, frame)
+            if spec is None or not printable(value):
+                return None
+            try:
+                if part.conversion is not None:
+                    value = {"s": str, "r": repr, "a": ascii}[part.conversion](value)
+                out.append(format(value, spec))
+            except (ValueError, TypeError, KeyError):
+                return None
         return "".join(out)
 
     def eval_Name(self, node, frame):
@@ -678,6 +697,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return UNKNOWN
             if isinstance(left, (list, tuple, str)) and isinstance(right, int) and op is cst.Multiply and right > 4096:
                 return UNKNOWN
+            if isinstance(left, str) and op is cst.Modulo and not printable(right):
+                return UNKNOWN     # "%s" % value prints the value: only constants print as the code would
             result = fn(left, right)
         except Exception:
             return UNKNOWN
@@ -868,7 +889,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             elif name in kwargs:
                 local[name] = kwargs.pop(name)
             elif param.default is not None and not rest_unknown:
-                local[name] = self.eval(param.default, self.file.global_frame)
+                local[name] = self.default(func, param)
             else:
                 local[name] = UNKNOWN
         if isinstance(params.star_arg, cst.Param):
@@ -879,7 +900,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             if name in kwargs:
                 local[name] = kwargs.pop(name)
             elif param.default is not None and not rest_unknown:
-                local[name] = self.eval(param.default, self.file.global_frame)
+                local[name] = self.default(func, param)
             else:
                 local[name] = UNKNOWN
         if params.star_kwarg is not None:
@@ -906,6 +927,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         return self.check_return(fdef, result, env)
 
 
+    def default(self, func, param):
+        if func.defaults is not None and param.name.value in func.defaults:
+            return func.defaults[param.name.value]
+        return self.eval(param.default, self.file.global_frame)
+
     # -- attributes ---------------------------------------------------------------------------------------------
     def get_attr(self, base, name, node, frame):
         if isinstance(base, V.Instance):
@@ -922,7 +948,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return func
             if member is not None:
                 return member
-            if name in ("register_buffer", "register_parameter", "add_module", "register_module"):
+            if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
+                    name == "add_weight" and V.is_keras(base)):
                 return BuiltinMethod(base, name)
             if name == "build" and base.cls.keras_kind() == "model":
                 return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape

@@ -35,7 +35,11 @@ def canonical(name: str) -> str:
 # one name for the Keras entry points that have several
 KERAS_SPELLINGS = {"keras.models.Sequential": "keras.Sequential", "keras.layers.Input": "keras.Input",
                    "keras.models.Model": "keras.Model", "keras.models.Functional": "keras.Model",
-                   "keras.Layer": "keras.layers.Layer"}
+                   "keras.Layer": "keras.layers.Layer",
+                   # the modules that define them, as Keras' own sources import them
+                   "keras.layers.layer.Layer": "keras.layers.Layer", "keras.models.model.Model": "keras.Model",
+                   "keras.models.functional.Functional": "keras.Model",
+                   "keras.models.sequential.Sequential": "keras.Sequential"}
 
 
 def dotted(node) -> str | None:

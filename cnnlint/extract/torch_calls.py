@@ -103,7 +103,7 @@ class TorchMixin:
         bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None]
         cls = V.ClassValue(node.name.value, node, bases, {}, {})
         body_frame = Frame(cls.attrs, in_module=frame.in_module)
-        body_frame.closure = frame.locals if not frame.in_module else None
+        body_frame.closure = frame.scope()
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 cls.methods[stmt.name.value] = stmt
@@ -137,6 +137,10 @@ class TorchMixin:
 
     def init_external_base(self, instance, bases, args, kwargs, node):
         names = {b.name for b in bases}
+        if V.is_keras(instance) and instance.path is None:
+            # Keras names a layer (or model) when it is constructed: name=, else snake_case of its class + counter
+            given = kwargs.get("name")
+            instance.path = given if isinstance(given, str) else self.run.keras_auto_name(instance.type_name)
         if "torch.nn.Sequential" in names:
             container = self.build_container("torch.nn.Sequential", args, kwargs, node)
             instance.modules.update(container.children)
@@ -173,6 +177,8 @@ class TorchMixin:
             return "channels_last"          # Keras' default; a file that changes it says so (CNN210 checks)
         if name == "keras.applications.imagenet_utils.obtain_input_shape":
             return _application_input_shape(args, kwargs)
+        if name == "keras.applications.imagenet_utils.correct_pad":
+            return _application_correct_pad(args, kwargs)
         if name in KERAS_FACTORIES:
             shape = kwargs.get("shape", args[0] if args else None)
             if isinstance(shape, (list, tuple)) and all(isinstance(d, int) for d in shape):
@@ -254,6 +260,10 @@ class TorchMixin:
             return self.call_builtin("dict", args, kwargs, node, frame)
         if name.startswith("math."):
             return self.call_math(name[5:], args)
+        if name == "numpy.linspace":
+            return self.linspace(args, kwargs)
+        if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
+            return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
         if name in ("typing.cast", "typing_extensions.cast"):
             return args[1] if len(args) == 2 else UNKNOWN
         if name in ("functools.partial",):
@@ -369,3 +379,21 @@ def _application_input_shape(args, kwargs):
     if shape is not None or flatten not in (True, False):
         return UNKNOWN
     return (size, size, 3) if flatten else (None, None, 3)
+
+
+def _application_correct_pad(args, kwargs):
+    """keras.applications' correct_pad(inputs, kernel_size) for channels_last: the ZeroPadding2D padding that
+    makes a stride-2 'valid' convolution match 'same' ((k//2 - 1 + size % 2, k//2) per spatial axis). A size
+    Keras leaves open (None; a symbol here) pads as an odd one would; a size we do not know leaves it unknown."""
+    names = ("inputs", "kernel_size")
+    given = {**dict(zip(names, args)), **kwargs}
+    inputs, kernel = given.get("inputs"), given.get("kernel_size")
+    kernel = (kernel, kernel) if isinstance(kernel, int) and not isinstance(kernel, bool) else kernel
+    if not isinstance(inputs, Tensor) or inputs.shape is None or len(inputs.shape) != 4 or not (
+            isinstance(kernel, (list, tuple)) and len(kernel) == 2 and all(isinstance(k, int) for k in kernel)):
+        return UNKNOWN
+    sizes = inputs.shape[1:3]
+    if any(s is None for s in sizes):
+        return UNKNOWN
+    adjust = (1 - sizes[0] % 2, 1 - sizes[1] % 2) if all(isinstance(s, int) for s in sizes) else (1, 1)
+    return tuple((k // 2 - a, k // 2) for k, a in zip(kernel, adjust))
