@@ -13,11 +13,12 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
-
-KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",
-                   "keras.random.uniform"}
 from .imports import canonical, dotted
 from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
+
+# Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
+KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",
+                   "keras.random.uniform"}
 
 
 class TorchMixin:
