@@ -563,6 +563,9 @@ def _reduce(a):
     if dim is None:
         return tensor((1,) * len(shape) if keepdim else ())
     dims = dim if isinstance(dim, (list, tuple)) else [dim]
+    if not shape:
+        # torch reads a 0-D tensor as having the one axis 0 (or -1): reducing it gives a 0-D tensor again
+        return tensor(()) if all(d in (0, -1) for d in dims) else unknown_tensor()
     axes = [norm_axis(d, len(shape)) for d in dims]
     if None in axes:
         return unknown_tensor()
