@@ -68,7 +68,7 @@ def _keras_composite(module):
     """A Keras Sequential or functional model, or an instance of a user Keras Layer/Model subclass."""
     if isinstance(module, V.Layer):
         return module.kind in ("keras.Sequential", "keras.Model")
-    return isinstance(module, V.Instance) and module.cls.keras_kind() is not None
+    return V.is_keras(module)
 
 
 def _tensors_in(value, depth=0):

@@ -25,14 +25,19 @@ def call_parameters(call):
 def composite_parameters(call):
     """A Keras layer made of layers: the parameters of the layers called inside it, each counted once, and its
     own weights (add_weight) if it is a user layer."""
-    counts = {id(part.layer): call_parameters(part) for part in call.parts}
+    inner = distinct_parameters(call.parts)
     own = own_weights(call.layer) if isinstance(call.layer, V.Instance) else 0
-    if None in counts.values() or own is None:
-        return None
-    return sum(counts.values()) + own
+    return None if inner is None or own is None else inner + own
+
+
+def distinct_parameters(calls):
+    """The parameters of the layers these calls ran, each layer counted once (a shared layer holds one set)."""
+    counts = {id(c.layer): call_parameters(c) for c in calls}
+    return None if None in counts.values() else sum(counts.values())
 
 
 def own_weights(instance):
+    """The elements of the parameter tensors an instance holds itself (nn.Parameter, Keras add_weight)."""
     total = 0
     for value in instance.attrs.values():
         if isinstance(value, V.Tensor) and value.param:
@@ -70,11 +75,6 @@ def plain(shape):
     return tuple(d if isinstance(d, int) else ("?" if d is None else d.key()) for d in shape)
 
 
-def _keras_run_parameters(run):
-    counts = {id(c.layer): call_parameters(c) for c in run.calls}
-    return None if None in counts.values() else sum(counts.values())
-
-
 def total_parameters(root):
     """Every parameter of the model, each module counted once (shared modules too), as model.parameters() does."""
     seen = set()
@@ -86,10 +86,8 @@ def total_parameters(root):
             return
         seen.add(id(module))
         if isinstance(module, V.Instance):
-            for value in module.attrs.values():
-                if isinstance(value, V.Tensor) and value.param:
-                    n = D.product(value.shape) if value.shape is not None else None
-                    total = total + n if isinstance(n, int) and total is not None else None
+            own = own_weights(module)
+            total = total + own if own is not None and total is not None else None
             children = module.modules.values()
         elif module.children or module.kind.endswith(("Sequential", "ModuleList", "ModuleDict")):
             if module.args.get("__opaque__"):
@@ -158,7 +156,7 @@ def summarize(result, positions):
         if run.root is not None and not V.is_keras(run.root):
             summary.total_params = total_parameters(run.root)
         else:   # a Keras model: the layers it calls (and so builds), each counted once
-            summary.total_params = _keras_run_parameters(run)
+            summary.total_params = distinct_parameters(run.calls)
         summary.constraints = constraints(run.run.solver) if run.run is not None else []
         summary.graph = (run.run.graph, run.first_node, run.last_node) if run.run is not None else None
         out.append(summary)

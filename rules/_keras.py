@@ -13,6 +13,22 @@ POINTWISE = {f"keras.layers.{n}" for n in (
     "LayerNormalization", "GaussianNoise", "GaussianDropout", "ActivityRegularization", "Rescaling")}
 
 
+# Keras merge layers (keras.layers.add(...) and friends are recorded as the layer): the elementwise ones
+# broadcast like numpy (Merge._compute_elemwise_op_output_shape), Concatenate needs equal sizes off its axis
+ELEMENTWISE_MERGES = {f"keras.layers.{n}" for n in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")}
+CONCATENATE = "keras.layers.Concatenate"
+
+
+def merge_inputs(data):
+    """The tensors a merge layer's graph node received, when there are two or more and all have a shape."""
+    parts = data["args"].get("inputs")
+    if not isinstance(parts, (list, tuple)) or len(parts) < 2:
+        return None
+    if not all(isinstance(p, Tensor) and p.shape is not None for p in parts):
+        return None
+    return parts
+
+
 def keras_ranks(name):
     """The ranks a Keras layer accepts (the batch axis included): conv and pooling n+2 (the conv op checks the
     kernel against the input), Dense at least 2 (InputSpec min_ndim), recurrent layers 3."""

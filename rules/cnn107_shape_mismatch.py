@@ -1,6 +1,7 @@
 """CNN107 shape-mismatch: elementwise operands, cat/stack inputs or matmul operands that cannot agree."""
 
 from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.rules._keras import CONCATENATE, ELEMENTWISE_MERGES, merge_inputs
 from cnnlint.shapes.common import norm_axis
 from cnnlint.values import Tensor
 
@@ -39,19 +40,13 @@ ELEMENTWISE = {"operator.add", "operator.sub", "operator.mul", "operator.truediv
                "torch.mul", "torch.div", "torch.maximum", "torch.minimum"}
 
 
-# Keras merge layers (and keras.layers.add(...) etc., recorded as the layer): elementwise ones broadcast like
-# numpy (Merge._compute_elemwise_op_output_shape), Concatenate needs equal sizes off its axis
-KERAS_ELEMENTWISE = {f"keras.layers.{n}" for n in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")}
-KERAS_CONCATENATE = "keras.layers.Concatenate"
-
-
 def check(ctx):
-    for nid, data in ctx.nodes(ELEMENTWISE | KERAS_ELEMENTWISE | {"torch.cat", "torch.stack", "operator.matmul",
-                                                                  KERAS_CONCATENATE}):
+    for nid, data in ctx.nodes(ELEMENTWISE | ELEMENTWISE_MERGES | {"torch.cat", "torch.stack", "operator.matmul",
+                                                                  CONCATENATE}):
         op = data["op"]
-        if op in KERAS_ELEMENTWISE:
+        if op in ELEMENTWISE_MERGES:
             _keras_merge(ctx, data)
-        elif op == KERAS_CONCATENATE:
+        elif op == CONCATENATE:
             _keras_concatenate(ctx, data)
         elif op in ELEMENTWISE:
             _elementwise(ctx, data)
@@ -89,17 +84,8 @@ def _broadcast_clash(ctx, a, b):
     return None
 
 
-def _keras_inputs(data):
-    parts = data["args"].get("inputs")
-    if not isinstance(parts, (list, tuple)) or len(parts) < 2:
-        return None
-    if not all(isinstance(p, Tensor) and p.shape is not None for p in parts):
-        return None
-    return parts
-
-
 def _keras_merge(ctx, data):
-    parts = _keras_inputs(data)
+    parts = merge_inputs(data)
     if parts is None:
         return
     label = ctx.layer_label(data["layer"])
@@ -115,7 +101,7 @@ def _keras_merge(ctx, data):
 
 
 def _keras_concatenate(ctx, data):
-    parts = _keras_inputs(data)
+    parts = merge_inputs(data)
     if parts is None:
         return
     first, label = parts[0], ctx.layer_label(data["layer"])

@@ -1,6 +1,7 @@
 """CNN211 keras-dense-on-feature-map: a Keras Dense head applied to an image map where a Flatten was meant."""
 
 from cnnlint.rulekit import Rule, shape_text
+from cnnlint.rules._helpers import origin
 from cnnlint.rules._keras import POINTWISE
 from cnnlint.values import Tensor
 
@@ -37,15 +38,16 @@ model = keras.Model(inputs, layers.GlobalAveragePooling2D()(x))
 
 def check(ctx):
     graph = ctx.run.graph
+    outputs = {n for model in ctx.run.model_runs for n in model.output_nodes}
     for nid, data in ctx.nodes({"keras.layers.Dense"}):
         x = data["args"].get("inputs")
         if not isinstance(x, Tensor) or x.shape is None or len(x.shape) < 4:
             continue
         # the first Dense of the head: no Dense on the same map feeds it through pointwise layers
-        if any(graph.nodes[n]["op"] == "keras.layers.Dense" for n in _pointwise_feeders(ctx, x)):
+        feeder = origin(ctx, x, through=POINTWISE - {"keras.layers.Dense"})
+        if feeder is not None and feeder["op"] == "keras.layers.Dense":
             continue
         # the head runs from this Dense to a model output through pointwise layers only
-        outputs = {n for model in ctx.run.model_runs for n in model.output_nodes}
         after = ctx.descendants(nid)
         reached = ({nid} | after) & outputs
         if not reached or any(graph.nodes[n]["op"] not in POINTWISE for n in after):
@@ -57,13 +59,3 @@ def check(ctx):
                    f"Flatten() or GlobalAveragePooling before it",
                    ctx.chain(x, 4))
 
-
-def _pointwise_feeders(ctx, x):
-    """The graph nodes that lead to x through pointwise layers only."""
-    out = []
-    data = ctx.run.producer(x)
-    while data is not None and data["op"] in POINTWISE:
-        out.append(x.node)
-        x = data["args"].get("inputs")
-        data = ctx.run.producer(x) if isinstance(x, Tensor) else None
-    return out

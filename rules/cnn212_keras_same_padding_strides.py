@@ -2,8 +2,8 @@
 for some input sizes."""
 
 from cnnlint.rulekit import Rule, shape_text, show
+from cnnlint.rules._keras import CONCATENATE, ELEMENTWISE_MERGES, merge_inputs
 from cnnlint.shapes.common import ntuple
-from cnnlint.values import Tensor
 
 RULE = Rule(
     code="CNN212",
@@ -35,15 +35,10 @@ model = keras.Model(inputs, layers.Concatenate()([x, skip]))
 """,),
 )
 
-MERGES = {f"keras.layers.{n}" for n in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-                                        "Concatenate")}
-
-
 def check(ctx):
-    for nid, data in ctx.nodes(MERGES):
-        parts = data["args"].get("inputs")
-        if not isinstance(parts, (list, tuple)) or len(parts) < 2 or not all(
-                isinstance(p, Tensor) and p.shape is not None for p in parts):
+    for nid, data in ctx.nodes(ELEMENTWISE_MERGES | {CONCATENATE}):
+        parts = merge_inputs(data)
+        if parts is None:
             continue
         strided = _same_strided_layers(ctx, nid)
         if not strided:

@@ -75,8 +75,7 @@ class Solver:
         def walk(i, env):
             if i == len(names):
                 value = D.evaluate(diff, env)
-                positive = all((D.evaluate(p, env) or 1) >= 1 for p in self.positive)
-                return dict(env) if value not in (0, None) and positive else None
+                return dict(env) if value not in (0, None) and self._sizes_positive(env) else None
             for v in range(starts[names[i]], starts[names[i]] + span):
                 env[names[i]] = v
                 found = walk(i + 1, env)
@@ -182,6 +181,10 @@ class Solver:
             value = D.evaluate(fact, env)
             if value is not None and value != 0:
                 return False
+        return self._sizes_positive(env)
+
+    def _sizes_positive(self, env) -> bool:
+        """Every size the model needs to run is >= 1 under env (sizes env does not decide are let be)."""
         for size in self.positive:
             value = D.evaluate(size, env)
             if value is not None and value < 1:
