@@ -101,7 +101,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
         # is checked (its decorators are not: the body is what we read)
         if isinstance(stmt, cst.FunctionDef) and _callable_bare(stmt):
-            runs.append(_run_function(ctx, V.Function(stmt), hint))
+            runs.append(_run_function(ctx, V.Function(stmt), hint, comments, forced_input))
         elif isinstance(stmt, cst.FunctionDef):
             # a function whose parameters say what shapes they take is checked on those shapes
             run = _run_annotated_function(ctx, V.Function(stmt))
@@ -128,18 +128,41 @@ def _callable_bare(fdef, skip_self=False) -> bool:
     return all(p.default is not None for p in positional[1 if skip_self else 0:] + list(params.kwonly_params))
 
 
-def _run_function(ctx, func, hint):
+def _run_function(ctx, func, hint, comments, forced_input):
     """Run a function nobody passes arguments to; a model it returns (a builder such as resnet18()) is then
-    run on its guessed input, under the function's name."""
+    run on its guessed input, under the function's name. Sequentials it builds and leaves in its variables without
+    calling them (a script's `model = keras.Sequential(...)`, then `model.compile()`, `model.fit(...)`) are run
+    as module-level ones are."""
     run = _new_run(ctx)
+    frames = []
     try:
-        result = run.interp.call_function(func, [], {}, None)
+        result = run.interp.call_function(func, [], {}, None, frames=frames)
         if V.is_module(result):
             _call_on_guess(run, result, func.node.name.value, hint)
+        for name, value in list(frames[0].locals.items()) if frames else ():
+            if isinstance(value, V.Layer) and value.kind in SEQUENTIALS and not _reached(run, value):
+                spec = forced_input or comments.get(name)
+                given = value.args.get("name")
+                _run_model_in(run, lambda _, seq=value: seq, given if isinstance(given, str) else name, spec, hint)
     except (BudgetExceeded, RecursionError):
         pass
     _spend(ctx, run)
     return run
+
+
+def _reached(run, module):
+    """Whether a model run of `run` called this module or a layer inside it."""
+    called = {id(m.root) for m in run.model_runs} | {id(c.layer) for m in run.model_runs for c in m.calls} | {
+        id(c.layer) for c in run.composite_calls}
+    stack, seen = [module], set()
+    while stack:
+        m = stack.pop()
+        if id(m) in called:
+            return True
+        if id(m) not in seen:
+            seen.add(id(m))
+            stack.extend(c for c in (m.modules if isinstance(m, V.Instance) else m.children).values() if V.is_module(c))
+    return False
 
 
 def _run_annotated_function(ctx, func):

@@ -8,7 +8,8 @@ import math
 from .. import values as V
 from ..inputs import keras_shape
 from ..shapes import dims as D
-from ..shapes.torch_layers import CONTAINERS
+from ..shapes.keras_layers import KERAS_MODEL_METHODS
+from ..shapes.torch_layers import CONTAINERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
 from .domain import Builtin, PDict, PList, _is_dimlike, printable, truth
@@ -18,6 +19,9 @@ from .imports import canonical
 class BuiltinsMixin:
     def call_builtin_method(self, method, args, kwargs, frame, node=None):
         obj, name = method.obj, method.name
+        kind = module_method(obj, name)
+        if kind is not None:
+            return obj if kind == "self" else UNKNOWN
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
         if isinstance(obj, V.Instance) and name == "add_weight":
@@ -134,11 +138,8 @@ class BuiltinsMixin:
         if name == "add_module" and len(args) == 2 and isinstance(args[0], str) and V.is_module(args[1]):
             children[args[0]] = args[1]
             return None
-        if name in ("parameters", "named_parameters", "modules", "named_modules", "children", "train", "eval",
-                    "to", "cuda", "cpu", "apply", "zero_grad", "state_dict", "requires_grad_", "keys", "values",
-                    "items", "named_children", "__len__", "float", "half"):
-            if name in ("keys", "values", "items") and layer.kind == "torch.nn.ModuleDict" and not layer.args.get(
-                    "__opaque__"):
+        if name in ("keys", "values", "items", "__len__"):
+            if name != "__len__" and layer.kind == "torch.nn.ModuleDict" and not layer.args.get("__opaque__"):
                 return PList(getattr(children, name)())
             return UNKNOWN
         layer.args["__opaque__"] = True
@@ -376,6 +377,16 @@ class BuiltinsMixin:
         if all(a is False for a in answers):
             return False
         return UNKNOWN
+
+
+def module_method(module, name):
+    """"self" or "value" for a method of a torch module or Keras model that leaves its layers as they are (what the
+    call returns: the module itself, or something that is not a layer of it); None for any other name."""
+    if V.is_keras(module) or isinstance(module, V.Layer) and module.kind in ("keras.Sequential", "keras.Model"):
+        return "value" if name in KERAS_MODEL_METHODS else None
+    if V.is_module(module):
+        return MODULE_METHODS.get(name)
+    return None
 
 
 def keras_weight(args, kwargs):

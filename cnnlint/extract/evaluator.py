@@ -20,7 +20,7 @@ from ..shapes import functions as FN
 from ..shapes.torch_layers import CONTAINERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
-from .builtins import BuiltinsMixin
+from .builtins import BuiltinsMixin, module_method
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
                      _is_dimlike, join, printable, truth)
 from .imports import canonical, dotted, qualify
@@ -864,7 +864,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         self.escape(args, kwargs)
         return UNKNOWN
 
-    def call_function(self, func, args, kwargs, node, self_obj=None):
+    def call_function(self, func, args, kwargs, node, self_obj=None, frames=None):
+        """Call a function of the linted code; `frames`, a list, receives the frame it ran in."""
         fdef = func.node
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
             return UNKNOWN
@@ -910,6 +911,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         self.bind_parameters(fdef, local, node, offset, env)
         self_value = local.get(positional[0].name.value) if positional and func.owner is not None else None
         f = Frame(local, self_value if isinstance(self_value, V.Instance) else None, func.closure, func)
+        if frames is not None:
+            frames.append(f)
         self.depth += 1
         self.stack.append(fdef)
         self.shape_envs.append(env)
@@ -948,6 +951,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return func
             if member is not None:
                 return member
+            if module_method(base, name) is not None:
+                return BuiltinMethod(base, name)
             if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
                     name == "add_weight" and V.is_keras(base)):
                 return BuiltinMethod(base, name)

@@ -14,6 +14,7 @@ from ..values import UNKNOWN, Tensor
 from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
+from .builtins import module_method
 from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
@@ -339,6 +340,8 @@ class TorchMixin:
         if layer.kind in CONTAINERS:
             if name in layer.children:
                 return layer.children[name]
+            return BuiltinMethod(layer, name)
+        if module_method(layer, name) is not None:
             return BuiltinMethod(layer, name)
         spec = LAYERS.get(layer.kind)
         if spec is not None and name in spec.params:

@@ -22,6 +22,15 @@ KERAS_PARAMS: dict = {}
 KERAS_BUILD_SUBLAYERS = {"keras.layers.MultiHeadAttention": ("Softmax", "Dropout")}
 
 
+# methods of a Keras model that leave its layers as they are (a script compiles, fits and evaluates the model it
+# built): what they return is not a layer of it
+KERAS_MODEL_METHODS = set(
+    "compile fit predict evaluate summary save save_weights load_weights count_params get_config to_json "
+    "get_weights set_weights train_on_batch test_on_batch predict_on_batch fit_generator evaluate_generator "
+    "predict_generator reset_states reset_metrics get_metrics_result export make_predict_function "
+    "make_train_function make_test_function compute_loss compute_metrics stateless_call".split())
+
+
 keras_layer = registrar(KERAS_LAYERS, "keras.layers.", default_forward="inputs", counts=KERAS_PARAMS)
 
 

@@ -452,6 +452,17 @@ CONTAINERS = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict
               "torch.nn.ParameterDict", "keras.Sequential"}
 SEQUENTIALS = {"torch.nn.Sequential", "keras.Sequential"}      # containers that run their children in order
 
+# nn.Module methods that leave the module's layers as they are, and what a call returns: "self" for the ones that
+# return the module (`Net().to(device)`, `nn.Conv1d(...).float()`), "none" or "value" (something else, unknown)
+MODULE_METHODS = {
+    **dict.fromkeys("to cuda cpu float double half bfloat16 train eval requires_grad_ apply type share_memory "
+                    "to_empty xpu ipu mps".split(), "self"),
+    **dict.fromkeys("zero_grad load_state_dict register_forward_hook register_forward_pre_hook "
+                    "register_full_backward_hook register_backward_hook state_dict parameters named_parameters "
+                    "buffers named_buffers modules named_modules children named_children extra_repr".split(),
+                    "value"),
+}
+
 
 def spec_for(kind: str):
     return LAYERS.get(kind)
