@@ -1,4 +1,6 @@
-"""A result cache in `.cnnlint_cache/`, keyed by file content, cnnlint version and the effective selection.
+"""A result cache in `.cnnlint_cache/`, keyed by file content, cnnlint version and the effective selection; an
+entry also lists the imported modules its lint read (with their digests) and the module names it looked for in
+vain, and is used only while those are unchanged.
 
 An unchanged re-run reads every file and a small JSON per file, and never parses. Entries are written to a
 temporary file and renamed into place, so two runs sharing the cache never see a half-written entry.
@@ -50,21 +52,22 @@ class Cache:
     def _entry(self, key):
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, key, path):
-        """(skipped, diagnostics) or None; diagnostics are re-attached to `path`."""
+    def get(self, key, path, fresh=None):
+        """(skipped, diagnostics, elsewhere) or None; diagnostics are re-attached to `path`. `fresh(deps, missing)`
+        says whether the modules the cached lint read ({path: digest}) and looked for in vain are still as they
+        were."""
         try:
             raw = json.loads(self._entry(key).read_text())
         except (OSError, ValueError):
             return None
+        if fresh is not None and not fresh(raw.get("deps", {}), raw.get("missing", [])):
+            return None
         try:
-            diagnostics = []
-            for d in raw["diagnostics"]:
-                d = dict(d)
-                d["related"] = [Related(**{**r, "path": str(path) if r["path"] == "" else r["path"]})
-                                for r in d["related"]]
-                diagnostics.append(Diagnostic(**{**d, "path": str(path)}))
-            return raw["skipped"], diagnostics
-        except (KeyError, TypeError):
+            diagnostics = [_load(d, str(path)) for d in raw["diagnostics"]]
+            elsewhere = [(_load(there, there["path"]), diagnostics[here] if here >= 0 else None)
+                         for there, here in raw.get("elsewhere", [])]
+            return raw["skipped"], diagnostics, elsewhere
+        except (KeyError, TypeError, IndexError):
             return None
 
     def put(self, key, result):
@@ -72,12 +75,11 @@ class Cache:
         from .lint import INPUT_PROBLEMS
         if any(d.code in INPUT_PROBLEMS and d.code != "CNN001" for d in result.diagnostics):
             return
-        entries = []
-        for d in result.diagnostics:
-            item = {**d.__dict__, "path": "", "related": [
-                {**r.__dict__, "path": "" if r.path == d.path else r.path} for r in d.related]}
-            entries.append(item)
-        payload = json.dumps({"skipped": result.skipped, "diagnostics": entries})
+        entries = [_dump(d, "") for d in result.diagnostics]
+        index = {id(d): i for i, d in enumerate(result.diagnostics)}
+        elsewhere = [[_dump(there, there.path), index.get(id(here), -1)] for there, here in result.elsewhere]
+        payload = json.dumps({"skipped": result.skipped, "diagnostics": entries, "deps": result.deps,
+                              "missing": list(result.missing), "elsewhere": elsewhere})
         try:
             self._prepare()
             target = self._entry(key)
@@ -98,3 +100,15 @@ class Cache:
         if not ignore.exists():
             ignore.write_text("# created by cnnlint\n*\n")
         self._ready = True
+
+
+def _dump(d, path):
+    """A diagnostic as JSON; its path (and its notes' paths equal to it) written as `path`."""
+    return {**d.__dict__, "path": path, "related": [
+        {**r.__dict__, "path": "" if r.path == d.path else r.path} for r in d.related]}
+
+
+def _load(d, path):
+    d = dict(d)
+    d["related"] = [Related(**{**r, "path": path if r["path"] == "" else r["path"]}) for r in d["related"]]
+    return Diagnostic(**{**d, "path": path})

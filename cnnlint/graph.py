@@ -145,10 +145,8 @@ class Run:
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
         nid = self.graph.number_of_nodes()
-        # recorded while another module's code runs: placed at the linted file's call that led there
-        origin = self.interp.origin(cst_node)
         self.graph.add_node(nid, op=op, args=bound, output=output, cst=self.interp.site(cst_node), layer=layer,
-                            direct=direct, called=called or op, origin=origin)
+                            direct=direct, called=called or op)
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
             if t.node is not None and t.node != nid:
                 self.graph.add_edge(t.node, nid)
@@ -243,6 +241,10 @@ class Run:
             if module.cls.keras_kind() is not None:
                 self.keras_build(interp, module, args, node)
             forward, owner = module.cls.lookup(module.cls.call_method())
+            if module.base is not None:
+                own = forward if hasattr(forward, "body") else None
+                return self._call_layer_subclass(interp, module, own, owner, args, kwargs, node, skip_user_forward,
+                                                 direct)
             if forward is not None and not skip_user_forward and hasattr(forward, "body"):
                 return interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
             bases = {b.name for b in module.cls.external_bases()}
@@ -271,6 +273,28 @@ class Run:
             output = Tensor(None)
         return self._record_layer_call(module, args, kwargs, output, node, direct)
 
+    def _call_layer_subclass(self, interp, module, forward, owner, args, kwargs, node, inner, direct):
+        """A subclass of a torch layer (`class Conv2dSame(nn.Conv2d)`): its own forward if it has one, else the
+        layer's; either way one call of the layer it derives from, judged as that layer (a Conv2dSame built for 3
+        channels takes 3), and one row of the table when it has no modules of its own (a leaf, as torch counts)."""
+        base = module.base
+        base.path = module.path
+        spec = LAYERS[base.kind]
+        if inner or forward is None:
+            try:
+                output = spec.transfer(base, *args, **kwargs)
+            except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
+                output = Tensor(None)
+            if inner:
+                return output          # super().forward(x) inside its forward: the outer call is the row
+        else:
+            result = interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
+            output = Tensor(result.shape, dtype=result.dtype) if isinstance(result, Tensor) else result
+        if not isinstance(output, Tensor) and not isinstance(output, tuple):
+            return output
+        return self._record_layer_call(base, args, kwargs, output, node, direct, row=not module.modules,
+                                       type_name=module.type_name)
+
     def _run_sequential(self, interp, children, args, kwargs, node):
         if len(args) != 1 or kwargs:
             return Tensor(None)
@@ -281,7 +305,7 @@ class Run:
             x = self._call_module(interp, child, [x], {}, node, False, False)
         return x
 
-    def _record_layer_call(self, layer, args, kwargs, output, node, direct):
+    def _record_layer_call(self, layer, args, kwargs, output, node, direct, row=True, type_name=None):
         spec = LAYERS.get(layer.kind) or KERAS_LAYERS.get(layer.kind)
         node = self.interp.site(node)
         if layer.kind.startswith("keras.") and layer.path is None:
@@ -292,11 +316,11 @@ class Run:
             bound[names[i] if i < len(names) else f"arg{i}"] = a
         bound.update(kwargs)
         output = self.record(layer.kind, bound, output, node, layer=layer, direct=direct)
-        if self.current is not None:
+        if self.current is not None and row:
             first = output[0] if isinstance(output, tuple) and output else output
             shape = first.shape if isinstance(first, Tensor) else None
             first_in = args[0] if args else None
-            self.current.calls.append(LayerCall(layer.path or "", layer.type_name, shape, node,
+            self.current.calls.append(LayerCall(layer.path or "", type_name or layer.type_name, shape, node,
                                                 self.graph.number_of_nodes() - 1, layer,
                                                 first_in.shape if isinstance(first_in, Tensor) else None))
         return output
@@ -356,7 +380,7 @@ class Run:
         single = not isinstance(outputs, (list, tuple))
         model = V.Layer("keras.Model", {"name": name, "__graph__": ([t.node for t in ins], [t.node for t in outs],
                                                                     nodes, single), "__run__": run},
-                          self.interp.site(node), origin=self.interp.origin(node))
+                          self.interp.site(node))
         model.path = name
         return model
 

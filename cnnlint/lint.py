@@ -53,6 +53,8 @@ class FileResult:
     module: object = None
     positions: object = None
     deps: dict = field(default_factory=dict)      # path -> digest of every imported module the analysis read
+    # findings in other modules' code: (diagnostic there, the diagnostic placed here instead, or None)
+    elsewhere: list = field(default_factory=list)
     missing: tuple = ()                           # module names it looked for and did not find
 
 
@@ -74,20 +76,40 @@ def run_rules(analysis, selection):
         ctx = RuleContext(run)
         for rule in rules:
             rule.check(ctx)
-        for finding in drop_cascades(run, ctx.findings, rules):
+        findings = drop_cascades(run, ctx.findings, rules)
+        keep_fixes_that_fit_every_layer(run, findings)
+        for finding in findings:
             key = (finding.code, id(finding.node))
             if key not in seen:
                 seen.add(key)
-                if finding.fix is not None and _elsewhere(run, finding):
-                    finding.fix = None     # found in another module's code: the edit is not the user's to make
                 out.append(finding)
     return out
 
 
-def _elsewhere(run, finding):
-    data = run.graph.nodes[finding.gid] if finding.gid is not None and finding.gid in run.graph else None
-    return data is not None and (data.get("origin") is not None or getattr(data.get("layer"), "origin", None)
-                                 is not None)
+def keep_fixes_that_fit_every_layer(run, findings):
+    """A constructor line that builds several layers (in a loop, in a block used twice) takes one edit for all of
+    them: a fix of one of its arguments stands only when every layer it built asks for that same edit."""
+    built: dict = {}                      # id(argument node) -> number of layers whose constructor wrote it
+    for layer in run.layers:
+        for arg in getattr(layer.call, "args", ()):
+            built[id(arg.value)] = built.get(id(arg.value), 0) + 1
+    wanted: dict = {}                     # id(argument node) -> [the new code each fix writes there]
+    for f in findings:
+        for old, new in (f.fix.replacements if f.fix is not None else ()):
+            wanted.setdefault(id(old), []).append(_code(new))
+    for f in findings:
+        if f.fix is None:
+            continue
+        for old, _ in f.fix.replacements:
+            edits = wanted[id(old)]
+            if id(old) in built and (len(set(edits)) > 1 or len(edits) < built[id(old)]):
+                f.fix = None
+                break
+
+
+def _code(node):
+    import libcst as cst
+    return cst.Module(body=[]).code_for_node(node)
 
 
 def drop_cascades(run, findings, rules):
@@ -105,34 +127,84 @@ def drop_cascades(run, findings, rules):
     return out
 
 
+class _Places:
+    """Positions of the places findings name: CST nodes of the linted file, and ForeignSites in the modules it
+    imports (each module's positions computed once, only when something there is reported)."""
+
+    def __init__(self, module, text, path, positions=None):
+        from .positions import Positions
+        self.home = (positions or Positions(module), text.splitlines(), str(path))
+        self.others = {}
+
+    def of(self, place):
+        """(path, (line, column), (end_line, end_column), source line) of a place, or None."""
+        from .values import ForeignSite
+        if isinstance(place, ForeignSite):
+            ctx = place.module
+            if id(ctx) not in self.others:
+                from .positions import Positions
+                self.others[id(ctx)] = (Positions(ctx.module), ctx.source.splitlines(), _shown(ctx.path))
+            positions, lines, path = self.others[id(ctx)]
+            place = place.node
+        else:
+            positions, lines, path = self.home
+        start, end = positions.of(place)
+        if start is None or not path:
+            return None
+        return path, start, end, lines[start[0] - 1] if 0 < start[0] <= len(lines) else None
+
+
+def _shown(path):
+    """A path as the report shows it: relative to the working directory when it lies below it."""
+    import os
+    if not path:
+        return path
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
 def to_diagnostics(module, text, path, findings, selection=Selection(), positions=None):
-    """Resolve positions (only now, only for files with findings) and apply `# noqa`."""
-    from .positions import Positions
+    """Resolve positions (only now, only for files with findings) and apply `# noqa`. Returns (diagnostics,
+    elsewhere): a finding in another module's code (a ForeignSite) is placed in the linted file at the call that
+    led there, with a note of where it is; `elsewhere` pairs that diagnostic with one at the place itself, which
+    the runner uses instead when that module is being linted too."""
     from .rules import by_code
+    from .values import ForeignSite
     rules = by_code()
-    positions = positions or Positions(module)
-    lines = text.splitlines()
-    out = []
+    places = _Places(module, text, path, positions)
+    out, elsewhere, seen = [], [], set()
     for f in findings:
-        start, end = positions.of(f.node)
-        if start is None:
-            continue
-        line_text = lines[start[0] - 1] if 0 < start[0] <= len(lines) else None
-        if line_text is not None and suppressed(line_text, f.code):
-            continue
-        related = []
-        for node, message in f.related:
-            pos, _ = positions.of(node)
-            if pos is not None:
-                related.append(Related(str(path), pos[0], pos[1], message))
         rule = rules[f.code]
         severity = selection.severity.get(f.code, rule.severity)
         fix = None if f.fix is None else {"description": f.fix.description,
                                           "applicability": "safe" if f.fix.safe else "unsafe"}
-        out.append(Diagnostic(str(path), start[0], start[1], end[0], end[1], f.code, rule.name, severity,
-                              f.message, related, line_text, fix))
+        related = []
+        for node, message in f.related:
+            where = places.of(node)
+            if where is not None:
+                related.append(Related(where[0], where[1][0], where[1][1], message))
+        foreign = isinstance(f.node, ForeignSite)
+        there = places.of(f.node) if foreign else None
+        if there is not None:
+            note = Related(there[0], there[1][0], there[1][1], f"in {Path(there[0]).name}: {there[3].strip()}"
+                           if there[3] else f"in {Path(there[0]).name}")
+        here = places.of(f.node.anchor if foreign else f.node)
+        diagnostic = None
+        if here is not None:
+            if here[3] is not None and suppressed(here[3], f.code):
+                continue
+            key = (here[1], f.code)
+            if not foreign or key not in seen:
+                seen.add(key)
+                diagnostic = Diagnostic(str(path), here[1][0], here[1][1], here[2][0], here[2][1], f.code, rule.name,
+                                        severity, f.message, ([note] if foreign and there else []) + related,
+                                        here[3], None if foreign else fix)
+                out.append(diagnostic)
+        if there is not None and not (there[3] is not None and suppressed(there[3], f.code)):
+            elsewhere.append((Diagnostic(there[0], there[1][0], there[1][1], there[2][0], there[2][1], f.code,
+                                         rule.name, severity, f.message, related, there[3]), diagnostic))
     out.sort(key=lambda d: (d.line, d.column, d.code))
-    return out
+    return out, elsewhere
 
 
 def suppressed(line_text, code):
@@ -181,8 +253,9 @@ def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=Non
     if analysis.skipped:
         return FileResult(str(path), [], skipped=True)
     findings = run_rules(analysis, selection)
-    result = FileResult(str(path), to_diagnostics(module, text, path, findings, selection, positions)
-                        if findings else [])
+    result = FileResult(str(path))
+    if findings:
+        result.diagnostics, result.elsewhere = to_diagnostics(module, text, path, findings, selection, positions)
     if loader is not None:
         result.deps, result.missing = dict(loader.deps), tuple(sorted(loader.missing))
     if keep_analysis:

@@ -68,8 +68,19 @@ class RuleContext:
         return self.run.layers
 
     # -- wording --------------------------------------------------------------------------------------------
-    def where_built(self, layer, data=None):
-        """The node to flag for a layer: its constructor, or the call site when it has none."""
+    def where_built(self, layer, data=None, param=None):
+        """The node to flag for a layer: where the value of its constructor parameter `param` was written, when a
+        caller passed it down and this layer was its only use (`Block(64, ...)` for a conv built as
+        `nn.Conv2d(cin, ...)` inside Block: the caller's 64 is what to change; a parameter used by other layers too
+        is right for them, so the layer's own line is), else its constructor, or the call site when it has none."""
+        if layer is not None and param is not None and param in layer.written:
+            chosen = None
+            for place, (_, _, _, reads) in layer.written[param]:
+                if reads != 1:
+                    break
+                chosen = place
+            if chosen is not None:
+                return chosen
         if layer is not None and layer.call is not None:
             return layer.call
         return data["cst"] if data is not None else None

@@ -7,7 +7,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from .files import discover
+from .diagnostics import Diagnostic
 from .lint import FileResult, Selection, lint_file, problem, IO_ERROR
+from .modules.finder import unchanged
 
 
 def _work(args):
@@ -38,9 +40,10 @@ def run_paths(paths, selection=Selection(), jobs=None, cache=None, settings_for=
             results[i] = FileResult(str(path), [problem(path, IO_ERROR, f"cannot read the file: {exc.strerror or exc}")])
             continue
         key = cache.key(data, selections[i].key()) if cache is not None else None
-        hit = cache.get(key, path) if cache is not None else None
+        hit = cache.get(key, path, lambda deps, missing, p=path, s=selections[i]: unchanged(p, s.python, deps, missing)) \
+            if cache is not None else None
         if hit is not None:
-            results[i] = FileResult(str(path), hit[1], skipped=hit[0])
+            results[i] = FileResult(str(path), hit[1], skipped=hit[0], elsewhere=hit[2])
         else:
             todo.append((i, path, data, key))
     jobs = jobs or os.cpu_count() or 1
@@ -63,4 +66,23 @@ def run_paths(paths, selection=Selection(), jobs=None, cache=None, settings_for=
         results[i] = result
         if cache is not None:
             cache.put(key, result)
+    place_elsewhere(results)
     return results, missing
+
+
+def place_elsewhere(results):
+    """A finding in the code of another module that is being linted too goes to that module, at its own line,
+    instead of the call that led there."""
+    linted = {str(Path(r.path).resolve()): r for r in results}
+    for result in results:
+        for there, here in result.elsewhere:
+            target = linted.get(str(Path(there.path).resolve()))
+            if target is None or target is result:
+                continue
+            if here is not None and here in result.diagnostics:
+                result.diagnostics.remove(here)
+            moved = Diagnostic(**{**there.__dict__, "path": target.path})
+            if not any((d.line, d.column, d.code) == (moved.line, moved.column, moved.code)
+                       for d in target.diagnostics):
+                target.diagnostics.append(moved)
+                target.diagnostics.sort(key=lambda d: (d.line, d.column, d.code))

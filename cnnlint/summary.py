@@ -87,6 +87,9 @@ def total_parameters(root):
         seen.add(id(module))
         if isinstance(module, V.Instance):
             own = own_weights(module)
+            if module.base is not None:      # a subclass of a torch layer holds that layer's weights
+                base = parameter_count(module.base)
+                own = own + base if own is not None and base is not None else None
             total = total + own if own is not None and total is not None else None
             children = module.modules.values()
         elif module.children or module.kind.endswith(("Sequential", "ModuleList", "ModuleDict")):

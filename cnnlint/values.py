@@ -50,8 +50,7 @@ class Layer:
     call: Any = field(default=None, repr=False)    # the constructor's CST node: where the user fixes it
     children: dict = field(default_factory=dict, repr=False)   # containers: name -> module
     path: Optional[str] = None       # name as named_modules() gives it, set once the model is built
-    # built by code of another module: the constructor there (`call` is then the linted file's call that led to it)
-    origin: Any = field(default=None, repr=False)
+    written: dict = field(default_factory=dict, repr=False)   # size parameter -> where its value was written
 
     @property
     def type_name(self):
@@ -70,7 +69,8 @@ class Instance:
     modules: dict = field(default_factory=dict, repr=False)    # registered submodules, in registration order
     call: Any = field(default=None, repr=False)
     path: Optional[str] = None
-    origin: Any = field(default=None, repr=False)   # as Layer.origin
+    # a subclass of a torch layer class (`class Conv2dSame(nn.Conv2d)`): the layer its base constructor made
+    base: Optional[Layer] = field(default=None, repr=False)
 
     @property
     def type_name(self):
@@ -112,6 +112,13 @@ class ClassValue:
             return "model"
         if names & KERAS_LAYER_BASES:
             return "layer"
+        return None
+
+    def container_kind(self):
+        """torch.nn.Sequential / ModuleList / ModuleDict when the class derives from one, else None."""
+        for b in self.external_bases():
+            if b.name in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"):
+                return b.name
         return None
 
     def is_module_class(self) -> bool:
@@ -166,6 +173,17 @@ class Function:
     @property
     def ns(self):
         return self.module if self.module is not None or self.owner is None else self.owner.module
+
+
+@dataclass(eq=False)
+class ForeignSite:
+    """A place in another module's code, seen from the linted file: `node` of `module` (a ModuleContext), reached
+    through the linted file's call `anchor` (None when no call of the linted file led there). It stands where a CST
+    node of the linted file would: the report decides where the user sees it."""
+
+    node: Any = field(repr=False)
+    module: Any = field(repr=False)
+    anchor: Any = field(default=None, repr=False)
 
 
 @dataclass(eq=False)

@@ -58,5 +58,5 @@ def check(ctx):
         else:
             message += "; " + set_hint(param, last, expected)
         fix = set_argument(layer, param, last, flattened_factors(ctx.run, x)) if isinstance(last, int) else None
-        ctx.report("CNN101", ctx.where_built(layer, data), message,
+        ctx.report("CNN101", ctx.where_built(layer, data, param), message,
                    ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")], fix=fix)

@@ -75,7 +75,7 @@ def check(ctx):
         else:
             message += "; " + set_hint("in_channels", got, expected)
             fix = set_argument(layer, "in_channels", got) if isinstance(got, int) else None
-        ctx.report("CNN102", ctx.where_built(layer, data), message,
+        ctx.report("CNN102", ctx.where_built(layer, data, "in_channels"), message,
                    ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
 
 

@@ -57,7 +57,7 @@ def check(ctx):
                 continue
             tail = x.shape[-len(dims):]
             if any(ctx.differs(a, b) for a, b in zip(tail, dims)):
-                ctx.report("CNN103", ctx.where_built(layer, data),
+                ctx.report("CNN103", ctx.where_built(layer, data, "normalized_shape"),
                            f"{label} normalizes over the last axes of size {tuple(show(d) for d in dims)}, but the "
                            f"tensor it receives is {shape_text(x)}; its last axes are "
                            f"{tuple(show(d) for d in tail)}",
@@ -79,7 +79,7 @@ def check(ctx):
         expected = as_dim(layer.arg(param))
         got = x.shape[axis]
         if ctx.differs(got, expected):
-            ctx.report("CNN103", ctx.where_built(layer, data),
+            ctx.report("CNN103", ctx.where_built(layer, data, param),
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
                        f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")],

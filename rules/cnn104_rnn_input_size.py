@@ -51,7 +51,7 @@ def check(ctx):
         got = x.shape[-1]
         if ctx.differs(got, expected):
             label = ctx.layer_label(layer)
-            ctx.report("CNN104", ctx.where_built(layer, data),
+            ctx.report("CNN104", ctx.where_built(layer, data, "input_size"),
                        f"{label} expects input_size={show(expected)}, but the tensor it receives is {shape_text(x)}: "
                        f"its last axis is {show(got)}; {set_hint('input_size', got, expected)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")],

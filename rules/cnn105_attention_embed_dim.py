@@ -53,7 +53,7 @@ def check(ctx):
         got = x.shape[-1]
         if ctx.differs(got, expected):
             label = ctx.layer_label(layer)
-            ctx.report("CNN105", ctx.where_built(layer, data),
+            ctx.report("CNN105", ctx.where_built(layer, data, param),
                        f"{label} expects {param}={show(expected)}, but the tensor it receives is {shape_text(x)}: "
                        f"its last axis is {show(got)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")])

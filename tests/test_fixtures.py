@@ -1,5 +1,7 @@
 """One test runs every fixture: each `# expect: CODE` line must be flagged with exactly those codes, and no
-other line may be flagged (missing, extra and wrong-line diagnostics all fail)."""
+other line may be flagged (missing, extra and wrong-line diagnostics all fail). A project (a directory under
+fixtures/projects/) is linted as a whole, as `cnnlint project/` lints it: a finding in one of its modules reached
+from another is reported in the module where it is."""
 
 import re
 from collections import Counter
@@ -8,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cnnlint.lint import lint_file
+from cnnlint.runner import run_paths
 
 ROOT = Path(__file__).resolve().parent.parent / "fixtures"
 FILES = sorted(p for p in ROOT.rglob("*.py"))
@@ -28,11 +31,27 @@ def test_fixtures_exist():
     assert len(FILES) >= 30
 
 
+_PROJECTS: dict = {}
+
+
+def diagnostics(path):
+    """What cnnlint reports for a fixture: alone, or as part of its project."""
+    parts = path.relative_to(ROOT).parts
+    if parts[0] != "projects":
+        return lint_file(path).diagnostics
+    project = ROOT / "projects" / parts[1]
+    if project not in _PROJECTS:
+        results, _ = run_paths([project], jobs=1)
+        _PROJECTS[project] = {Path(r.path).resolve(): r.diagnostics for r in results}
+    return _PROJECTS[project].get(path.resolve(), [])
+
+
 @pytest.mark.parametrize("path", FILES, ids=[str(p.relative_to(ROOT)) for p in FILES])
 def test_fixture(path):
-    got = Counter((d.line, d.code) for d in lint_file(path).diagnostics)
+    found = diagnostics(path)
+    got = Counter((d.line, d.code) for d in found)
     want = expected(path)
     missing = sorted((want - got).elements())
     extra = sorted((got - want).elements())
-    details = "\n".join(f"  {d.line}:{d.column} {d.code} {d.message}" for d in lint_file(path).diagnostics)
+    details = "\n".join(f"  {d.line}:{d.column} {d.code} {d.message}" for d in found)
     assert not missing and not extra, f"missing {missing}, unexpected {extra}\n{details}"

@@ -34,6 +34,15 @@ class BuiltinsMixin:
                     self.run.call_module(self, obj, [Tensor(keras_shape(shape[1:], self.run.solver, shape[0]))],
                                          {}, node)
                 return None
+            if name in ("items", "keys", "values"):
+                # a subclass of a container reading its own modules (a _DenseBlock(nn.ModuleDict))
+                return PList(getattr(obj.modules, name)())
+            if name in ("append", "extend") and obj.cls.container_kind() != "torch.nn.ModuleDict":
+                items = list(args[:1]) if name == "append" else (self.iterate(args[0]) if args else None) or []
+                for item in items:
+                    if V.is_module(item):
+                        obj.modules[str(len(obj.modules))] = item
+                return obj
             # nn.Module.register_buffer / add_module ...: an attribute by another name
             if len(args) >= 2 and isinstance(args[0], str):
                 self.set_attr(obj, args[0], args[1], frame)

@@ -7,7 +7,7 @@ from collections import ChainMap
 
 from .. import values as V
 from ..shapes import dims as D
-from ..shapes.torch_layers import CONTAINERS
+from ..shapes.torch_layers import CONTAINERS, WRAPPERS
 from ..values import UNKNOWN, Tensor
 
 MAX_UNROLL = 1024          # iterations of one loop, unrolled; longer loops are joined instead
@@ -61,10 +61,12 @@ UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments
 MAYBE_KEYS = "**maybe"    # keyword carrying the names a call may or may not pass (a **dict's maybe-keys)
 
 class Frame:
-    __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module")
+    __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module", "passed")
 
-    def __init__(self, local_vars=None, self_obj=None, closure=None, func=None, in_module=False):
+    def __init__(self, local_vars=None, self_obj=None, closure=None, func=None, in_module=False, passed=None):
         self.locals = local_vars if local_vars is not None else {}
+        # parameter -> Passed: where the call wrote the value it received (for where a size was written)
+        self.passed = passed
         self.returns = []
         self.halt = None          # None | "return" | "break" | "continue"
         self.self_obj = self_obj
@@ -72,6 +74,12 @@ class Frame:
         self.uncertain = 0        # depth of undecidable conditions around the current statement
         self.func = func
         self.in_module = in_module
+
+    def branch(self, local_vars, deeper=1):
+        """A frame for one path of this one (a branch, a loop body, a comprehension): same function, same call."""
+        f = Frame(local_vars, self.self_obj, self.closure, self.func, self.in_module, self.passed)
+        f.uncertain = self.uncertain + deeper
+        return f
 
     def scope(self):
         """The names a function defined here sees besides its own: these locals, then the enclosing ones (a
@@ -115,6 +123,9 @@ def join(a, b):
         return None
     if isinstance(a, V.External) and isinstance(b, V.External) and a.name == b.name:
         return a           # the same name read on both paths (nn.ReLU and nn.ReLU)
+    for wrapper, inner in ((a, b), (b, a)):
+        if isinstance(wrapper, V.Layer) and wrapper.kind in WRAPPERS and wrapper.children.get("module") is inner:
+            return inner   # `model = nn.DataParallel(model)` on some machines: called, both run the model
     return UNKNOWN
 
 def _is_dimlike(v):

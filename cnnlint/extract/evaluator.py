@@ -17,7 +17,7 @@ import libcst as cst
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes import functions as FN
-from ..shapes.torch_layers import CONTAINERS
+from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
@@ -83,6 +83,9 @@ def _contains_loop_exit(stmts) -> bool:
 
 _DISPATCH: dict = {}
 
+# what a subclass of a torch container reads of itself: `for name, layer in self.items()` in a _DenseBlock
+_CONTAINER_READS = {"items", "keys", "values", "append", "extend", "add_module"}
+
 # decorators that check annotations at run time and otherwise call the function as it is
 _CHECKING_DECORATORS = {"jaxtyping.jaxtyped", "beartype.beartype", "typeguard.typechecked"}
 
@@ -93,6 +96,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
     def __init__(self, file_ctx, run):
         self.file = file_ctx       # the module whose code is running (a function runs in its own module's)
         self.anchor = None         # running another module's code: the linted file's call that led there
+        self.frames = []           # the frames of the function calls running, innermost last
         self.run = run
         self.depth = 0
         self.stack = []
@@ -226,18 +230,20 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         return value if found is None else found
 
     def site(self, node):
-        """Where the linted file sees what the code at `node` does: `node` itself in the linted file; in another
-        module's code, the linted file's call that led there (None when none did)."""
-        return node if self.file is self.run.file else self.anchor
-
-    def origin(self, node):
-        """`node` when it lies in another module's code (the value built there is placed at site(node))."""
-        return None if self.file is self.run.file else node
+        """`node` as the linted file's analysis keeps it: itself in the linted file; in another module's code, a
+        ForeignSite that also knows the linted file's call that led there."""
+        if node is None or self.file is self.run.file or isinstance(node, V.ForeignSite):
+            return node
+        return V.ForeignSite(node, self.file, self.anchor)
 
     def exec_augassign(self, small, frame):
         target_value = self.eval(small.target, frame)
         right = self.eval(small.value, frame)
         op = _AUG.get(type(small.operator))
+        if op is cst.Add and isinstance(target_value, V.Layer) and target_value.kind in (
+                "torch.nn.ModuleList", "torch.nn.Sequential"):
+            self.call_container_method(target_value, "extend", [right], frame)   # ModuleList += [...]
+            return
         if op is cst.Add and isinstance(target_value, PList):
             if isinstance(right, (list, tuple)) and not getattr(right, "poisoned", False):
                 self.mutate(target_value, frame)
@@ -284,8 +290,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         frames = []
         states = []
         for path in (first, second):
-            f = Frame(dict(frame.locals), self_obj, frame.closure, frame.func, frame.in_module)
-            f.uncertain = frame.uncertain + 1
+            f = frame.branch(dict(frame.locals))
             if saved_attrs is not None:
                 self_obj.attrs, self_obj.modules = dict(saved_attrs[0]), dict(saved_attrs[1])
             path(f)
@@ -380,8 +385,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         """A loop we cannot unroll: run the body from the entry state, join, run once more, join."""
         for _ in range(2):
             before = dict(frame.locals)
-            f = Frame(dict(frame.locals), frame.self_obj, frame.closure, frame.func, frame.in_module)
-            f.uncertain = frame.uncertain + 1
+            f = frame.branch(dict(frame.locals))
             if target is not None:
                 element = UNKNOWN
                 if items:
@@ -406,8 +410,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             items = None
             if isinstance(value, (tuple, list)) and not getattr(value, "poisoned", False):
                 items = list(value)
-            elif isinstance(value, Tensor):
-                items = self.iterate(value)
+            elif isinstance(value, (Tensor, V.Layer, V.Instance)):
+                items = self.iterate(value)       # a tensor's rows; a ModuleList's modules
             if items is not None and not star and len(items) != len(elements):
                 items = None
             if items is not None and star:
@@ -526,6 +530,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def eval_Name(self, node, frame):
         name = node.value
+        if frame.passed is not None and name in frame.passed:
+            frame.passed[name][3] += 1
         if name in frame.locals:
             value = frame.locals[name]
             if self.run.names is not None and isinstance(value, Tensor):
@@ -541,10 +547,6 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return self.follow(value) if isinstance(value, V.External) else value
         if name in ctx.imports:
             return self.follow(V.External(ctx.imports[name], ctx.raw_imports.get(name)))
-        if ctx.stars and ctx.loader is not None:
-            found = ctx.loader.star_lookup(ctx, name)
-            if found is not None:
-                return found
         if name == "True":
             return True
         if name == "False":
@@ -553,6 +555,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return None
         if name in BUILTINS:
             return BUILTINS[name]
+        if ctx.stars and ctx.loader is not None:
+            found = ctx.loader.star_lookup(ctx, name)
+            if found is not None:
+                return found
         if name == "__name__":
             return "__main__" if ctx is self.run.file or ctx.name is None else ctx.name
         return UNKNOWN
@@ -762,8 +768,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return self.eval(node.body, frame)
         if t is False:
             return self.eval(node.orelse, frame)
-        f = Frame(frame.locals, frame.self_obj, frame.closure, frame.func, frame.in_module)
-        f.uncertain = frame.uncertain + 1
+        f = frame.branch(frame.locals)
         return join(self.eval(node.body, f), self.eval(node.orelse, f))
 
     def eval_Subscript(self, node, frame):
@@ -832,8 +837,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def comprehension(self, node, frame, produce):
         out = []
-        f = Frame(dict(frame.locals), frame.self_obj, frame.closure, frame.func, frame.in_module)
-        f.uncertain = frame.uncertain
+        f = frame.branch(dict(frame.locals), deeper=0)
 
         def loop(comp):
             if comp is None:
@@ -855,6 +859,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return True
 
         return out if loop(node.for_in) else None
+
+    def eval_Lambda(self, node, frame):
+        return V.Function(node, closure=frame.scope(), defaults=self.nested_defaults(node, frame), module=self.file)
 
     def eval_NamedExpr(self, node, frame):
         value = self.eval(node.value, frame)
@@ -925,8 +932,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
             return UNKNOWN
         module = func.ns
+        written = self.call_arguments(node)     # read in the caller's module, before switching to the callee's
         if module is None or module is self.file:
-            return self._call_function(func, args, kwargs, node, self_obj, frames)
+            return self._call_function(func, args, kwargs, node, self_obj, frames, written)
         caller, anchor = self.file, self.anchor
         if caller is self.run.file:
             self.anchor = node
@@ -934,11 +942,43 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if module.loader is not None:
             module.loader.touch(module)
         try:
-            return self._call_function(func, args, kwargs, node, self_obj, frames)
+            return self._call_function(func, args, kwargs, node, self_obj, frames, written)
         finally:
             self.file, self.anchor = caller, anchor
 
-    def _call_function(self, func, args, kwargs, node, self_obj, frames):
+    def call_arguments(self, node):
+        """(positional, keyword) argument expressions a call wrote, placed as the linted file sees them, with the
+        frame they were written in; None when the call is not a plain call (a decorator, an implicit call)."""
+        if not isinstance(node, cst.Call):
+            return None
+        positional, keyword = [], {}
+        for arg in node.args:
+            if arg.star:
+                if arg.star == "*":
+                    positional.append(None)     # the positions after *xs are not known
+                continue
+            if arg.keyword is not None:
+                keyword[arg.keyword.value] = self.site(arg.value)
+            elif None not in positional:
+                positional.append(self.site(arg.value))
+        return positional, keyword, self.frames[-1] if self.frames else None
+
+    def written_at(self, expr, frame):
+        """Where a value the code reads as `expr` may have been written when `expr` is a parameter passed on
+        unchanged: the arguments of the calls that passed it, innermost first, each with its parameter's record
+        (whose read count says whether this was the parameter's only use)."""
+        hops = []
+        while isinstance(expr, cst.Name) and frame is not None and frame.passed and expr.value in frame.passed:
+            entry = frame.passed[expr.value]
+            arg, value, caller, _ = entry
+            if not _same(frame.locals.get(expr.value), value):
+                break
+            hops.append((arg, entry))
+            frame = caller
+            expr = arg.node if isinstance(arg, V.ForeignSite) else arg
+        return hops
+
+    def _call_function(self, func, args, kwargs, node, self_obj, frames, written=None):
         fdef = func.node
         bound = func.bound if func.bound is not None else self_obj
         params = fdef.params
@@ -946,12 +986,12 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         rest_unknown = kwargs.pop(UNKNOWN_REST, False)
         maybe = kwargs.pop(MAYBE_KEYS, ())
         positional = list(params.posonly_params) + list(params.params)
-        is_static = any(dotted(d.decorator) in ("staticmethod",) for d in fdef.decorators)
+        is_static = any(dotted(d.decorator) in ("staticmethod",) for d in getattr(fdef, "decorators", ()))
         given = len(args)
         if func.owner is not None and not is_static:
             if bound is not None:
                 args = [bound] + list(args)
-            elif func.owner is not None and any(dotted(d.decorator) == "classmethod" for d in fdef.decorators):
+            elif any(dotted(d.decorator) == "classmethod" for d in fdef.decorators):
                 args = [func.owner] + list(args)
         args = list(args)
         offset = len(args) - given
@@ -980,20 +1020,38 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             rest = local[params.star_kwarg.name.value] = PDict(kwargs)
             rest.poisoned = rest_unknown
             rest.maybe.update(k for k in maybe if k in kwargs)
+        passed = None
+        if written is not None:
+            positional_args, keyword_args, caller = written
+            passed = {}
+            for i, param in enumerate(positional[offset:]):
+                name = param.name.value
+                arg = positional_args[i] if i < len(positional_args) else keyword_args.get(name)
+                if arg is not None and name in local:
+                    passed[name] = [arg, local[name], caller, 0]       # the last: reads of the parameter
+            for param in params.kwonly_params:
+                name = param.name.value
+                if name in keyword_args and name in local:
+                    passed[name] = [keyword_args[name], local[name], caller, 0]
         env = {}
         self.bind_parameters(fdef, local, node, offset, env)
         self_value = local.get(positional[0].name.value) if positional and func.owner is not None else None
-        f = Frame(local, self_value if isinstance(self_value, V.Instance) else None, func.closure, func)
+        f = Frame(local, self_value if isinstance(self_value, V.Instance) else None, func.closure, func,
+                  passed=passed)
         if frames is not None:
             frames.append(f)
         self.depth += 1
         self.stack.append(fdef)
+        self.frames.append(f)
         self.shape_envs.append(env)
         try:
+            if isinstance(fdef, cst.Lambda):
+                return self.eval(fdef.body, f)
             self.exec_body(fdef.body.body if isinstance(fdef.body, cst.IndentedBlock) else fdef.body.body, f)
         finally:
             self.depth -= 1
             self.stack.pop()
+            self.frames.pop()
             self.shape_envs.pop()
         if not f.returns:
             return None
@@ -1024,7 +1082,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return func
             if member is not None:
                 return member
-            if module_method(base, name) is not None:
+            if base.base is not None and name in ("weight", "bias") + LAYERS[base.base.kind].params:
+                return self.layer_attr(base.base, name)
+            if name == "_modules":
+                return base.modules
+            if module_method(base, name) is not None or name in _CONTAINER_READS and base.cls.container_kind():
                 return BuiltinMethod(base, name)
             if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
                     name == "add_weight" and V.is_keras(base)):
@@ -1059,6 +1121,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if isinstance(base, (list, dict, str, tuple)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _same(a, b):
+    """Whether a parameter still holds the value it was passed (a size is an int: compare by value)."""
+    return a is b or (type(a) is type(b) and isinstance(a, (int, float, str)) and a == b)
 
 
 class SuperMethod:

@@ -130,6 +130,9 @@ def resolve_imports(module: cst.Module, package=None, raw=False) -> dict:
     names = {}
     for imp in _imports_in(module.body):
         names.update(bindings(imp, package, raw))
+        if isinstance(imp, cst.ImportFrom) and isinstance(imp.names, cst.ImportStar):
+            source = import_source(imp, package)
+            names["*" + source] = source if raw else canonical(source)    # not a name: where `*` reads from
     return names
 
 

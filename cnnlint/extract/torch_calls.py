@@ -9,7 +9,7 @@ import libcst as cst
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes import functions as FN
-from ..shapes.torch_layers import CONTAINERS, LAYERS
+from ..shapes.torch_layers import CONTAINERS, LAYERS, WRAPPERS
 from ..values import UNKNOWN, Tensor
 from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
@@ -92,7 +92,7 @@ class TorchMixin:
         if isinstance(func, V.External):
             name = canonical(func.name)
             if name in LAYERS or name in CONTAINERS:
-                layer = V.Layer(name, {}, self.site(node), origin=self.origin(node))
+                layer = V.Layer(name, {}, self.site(node))
                 layer.args["__unknown__"] = True
                 if name in CONTAINERS:
                     layer.args["__opaque__"] = True
@@ -124,7 +124,7 @@ class TorchMixin:
     def instantiate(self, cls, args, kwargs, node):
         if "__init__" not in cls.methods and "__new__" in cls.methods:
             return UNKNOWN
-        instance = V.Instance(cls, call=self.site(node), origin=self.origin(node))
+        instance = V.Instance(cls, call=self.site(node))
         init, owner = cls.lookup("__init__")
         if isinstance(init, cst.FunctionDef):
             self.call_function(V.Function(init, owner, instance), args, kwargs, node)
@@ -148,9 +148,17 @@ class TorchMixin:
         if "torch.nn.Sequential" in names:
             container = self.build_container("torch.nn.Sequential", args, kwargs, node)
             instance.modules.update(container.children)
-        elif "torch.nn.ModuleList" in names:
-            container = self.build_container("torch.nn.ModuleList", args, kwargs, node)
+        elif "torch.nn.ModuleList" in names or "torch.nn.ModuleDict" in names:
+            kind = "torch.nn.ModuleList" if "torch.nn.ModuleList" in names else "torch.nn.ModuleDict"
+            container = self.build_container(kind, args, kwargs, node)
             instance.modules.update(container.children)
+        else:
+            layer_base = next((LAYERS[n] for n in names if n in LAYERS), None)
+            if layer_base is not None:
+                # what nn.Conv2d.__init__ makes of these arguments: the instance's weights, stride, ...
+                base = self.build_layer(layer_base, args, kwargs, node, self.frames[-1] if self.frames else None)
+                base.call = instance.call
+                instance.base = base
 
     def call_super_method(self, sup, name, args, kwargs, node):
         mro = sup.instance.cls.mro() if isinstance(sup.instance, V.Instance) else []
@@ -200,7 +208,7 @@ class TorchMixin:
         return NotImplemented
 
     def build_container(self, kind, args, kwargs, node):
-        layer = V.Layer(kind, {}, self.site(node), origin=self.origin(node))
+        layer = V.Layer(kind, {}, self.site(node))
         self.run.layers.append(layer)
         if kind == "keras.Sequential":
             name = kwargs.get("name", args[1] if len(args) > 1 else None)
@@ -216,7 +224,10 @@ class TorchMixin:
             if args and self.iterate(args[0]) is None:
                 layer.args["__opaque__"] = True
             return layer
-        if kind == "torch.nn.Sequential":
+        if kind in WRAPPERS:
+            wrapped = args[0] if args else kwargs.get("module")
+            layer.children = {"module": wrapped}
+        elif kind == "torch.nn.Sequential":
             if len(args) == 1 and isinstance(args[0], dict):
                 if getattr(args[0], "poisoned", False):
                     layer.args["__opaque__"] = True
@@ -248,7 +259,7 @@ class TorchMixin:
             return self.build_container(name, args, kwargs, node)
         spec = LAYERS.get(name) or KERAS_LAYERS.get(name)
         if spec is not None:
-            return self.build_layer(spec, args, kwargs, node)
+            return self.build_layer(spec, args, kwargs, node, frame)
         if name.startswith("keras."):
             keras = self.call_keras(name, args, kwargs, node)
             if keras is not NotImplemented:
@@ -268,6 +279,8 @@ class TorchMixin:
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
+        if name == "torch.compile" and args and V.is_module(args[0]):
+            return args[0]            # the compiled module runs as the module does
         if name in ("typing.cast", "typing_extensions.cast"):
             return args[1] if len(args) == 2 else UNKNOWN
         if name == "functools.partial":
@@ -294,14 +307,24 @@ class TorchMixin:
             elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
                 value.args["__opaque__"] = True
 
-    def build_layer(self, spec, args, kwargs, node):
+    def build_layer(self, spec, args, kwargs, node, frame=None):
         bound = dict(spec.defaults)
         for name, value in zip(spec.params, args):
             bound[name] = value
         if len(args) > len(spec.params):
             bound["__unknown__"] = True
         bound.update(kwargs)
-        layer = V.Layer(spec.kind, bound, self.site(node), origin=self.origin(node))
+        layer = V.Layer(spec.kind, bound, self.site(node))
+        if frame is not None and frame.passed and isinstance(node, cst.Call):
+            # a size passed down as a parameter (`nn.Conv2d(cin, ...)` in a block built as `Block(64, ...)`) is
+            # written where the call passed it: that is where the user changes it
+            positional = [a.value for a in node.args if a.keyword is None and not a.star]
+            for i, param in enumerate(spec.params):
+                arg = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == param),
+                           positional[i] if i < len(positional) and not any(a.star for a in node.args) else None)
+                hops = self.written_at(arg, frame) if isinstance(arg, cst.Name) else None
+                if hops:
+                    layer.written[param] = hops
         if spec.kind.startswith("keras."):
             layer.path = self.run.keras_name(layer)     # Keras names a layer when it is made, not when called
         self.run.layers.append(layer)
@@ -343,7 +366,12 @@ class TorchMixin:
 
     def layer_attr(self, layer, name):
         if name in layer.args:
-            return layer.args[name]
+            value = layer.args[name]
+            kind = layer.type_name
+            if name in _CONV_TUPLES and kind.startswith("Conv") and kind[-2:] in ("1d", "2d", "3d") and isinstance(
+                    value, int) and not isinstance(value, bool):
+                return (value,) * int(kind[-2])      # nn.Conv2d keeps stride=2 as (2, 2)
+            return value
         if layer.kind in CONTAINERS:
             if name in layer.children:
                 return layer.children[name]
@@ -358,6 +386,9 @@ class TorchMixin:
         if name in ("bias",):
             return Tensor(None)
         return UNKNOWN
+
+
+_CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
 def _weight_shape(layer):

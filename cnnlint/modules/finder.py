@@ -155,3 +155,53 @@ def _find_in(name, last, directories):
     if portions:
         return ModuleSpec(name, None, True, tuple(portions))
     return None
+
+
+def search_path(path, python=None) -> tuple:
+    """The search path for the imports of the linted file at `path`."""
+    return tuple(project_roots(path)) + environment_paths(target_python(python))
+
+
+_FINDERS: dict = {}
+
+
+def finder_for(search) -> Finder:
+    """One finder per search path per process (what it found is remembered)."""
+    finder = _FINDERS.get(search)
+    if finder is None:
+        finder = _FINDERS[search] = Finder(search)
+    return finder
+
+
+_DIGESTS: dict = {}
+
+
+def current_digest(path) -> str:
+    """The digest of a file's content now (as the loader records it); "" when it cannot be read."""
+    import hashlib
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _DIGESTS.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return ""
+    value = hashlib.sha256(data).hexdigest()[:20]
+    _DIGESTS[path] = (key, value)
+    return value
+
+
+def unchanged(path, python, deps, missing) -> bool:
+    """Whether a lint of `path` that read the modules `deps` ({path: digest}) and looked in vain for `missing`
+    would read the same today: every module unchanged, none of the missing ones created."""
+    if any(current_digest(dep) != sha for dep, sha in deps.items()):
+        return False
+    if missing:
+        finder = finder_for(search_path(path, python))
+        return all(finder.find(name) is None for name in missing)
+    return True

@@ -28,7 +28,10 @@ from ..extract.domain import BudgetExceeded
 from ..extract.imports import bindings, canonical, import_source
 from ..graph import Run
 from ..parse import SourceError, decode, parse
-from .finder import Finder, environment_paths, module_name, project_roots, target_python
+from ..shapes import functions as FN
+from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
+from ..shapes.torch_layers import CONTAINERS, LAYERS
+from .finder import Finder, finder_for, module_name, project_roots, search_path
 
 MODULE_STEP_BUDGET = 300_000       # evaluator steps the top-level statements of one imported module may take
 MAX_MODULE_BYTES = 2_000_000
@@ -38,12 +41,20 @@ MODELLED = ("torch", "tensorflow", "keras", "tf_keras", "numpy", "jax", "jaxtypi
             "typing", "typing_extensions", "torchshapeflow", "functools", "math", "copy", "collections")
 # ... but for the model code they ship, which is written with that API like any user's
 SHIPPED_MODELS = ("keras.applications.",)
+# what the evaluator's framework part builds besides the layer tables
+KERAS_ENTRY_POINTS = {"keras.Input", "keras.Model", "keras.Sequential"}
 # names in shipped model code that the tables model themselves
 MODELLED_NAMES = {"keras.applications.imagenet_utils.obtain_input_shape",
                   "keras.applications.imagenet_utils.correct_pad"}
 
 
 @lru_cache(maxsize=65536)
+def modelled(name: str) -> bool:
+    """Whether the tables (or the evaluator's framework part) know a canonical name."""
+    return (name in LAYERS or name in CONTAINERS or name in KERAS_LAYERS or name in MERGE_FUNCTIONS
+            or name in KERAS_ENTRY_POINTS or FN.lookup(name) is not None)
+
+
 def followed(raw: str) -> bool:
     """Whether an imported name is read from source."""
     if raw.split(".", 1)[0] not in MODELLED:
@@ -57,6 +68,7 @@ _PARSED: dict = {}      # path -> ((mtime_ns, size), digest, text, module) ; mod
 
 
 def digest(data: bytes) -> str:
+    """As cnnlint.modules.finder.current_digest computes it."""
     return hashlib.sha256(data).hexdigest()[:20]
 
 
@@ -311,16 +323,21 @@ class Loader:
         return None
 
     def star_lookup(self, ctx, name: str):
-        """A name a module has from `from m import *`: the first star-imported module that defines it."""
+        """A name a module has from `from m import *`: the last star-imported module that defines it (a later
+        star import rebinds the names of an earlier one). A framework's module defines the names its tables
+        know."""
         if ctx.pending and "*" in ctx.pending:
             self.bind(ctx, "*")
         if name.startswith("_"):
             return None
-        for source in ctx.stars:
+        for source in reversed(ctx.stars):
             if source.startswith("."):
                 continue
             if not followed(source):
-                return V.External(canonical(f"{source}.{name}"), f"{source}.{name}")
+                full = canonical(f"{source}.{name}")
+                if modelled(full):
+                    return V.External(full, f"{source}.{name}")
+                continue
             found = self.resolve(source)
             if isinstance(found, V.PyModule) and name in found.ctx.source:
                 value = self.attribute(found.ctx, name)
@@ -356,13 +373,12 @@ _LOADERS: dict = {}
 def loader_for(path, python=None, overlays=None) -> Loader:
     """The loader for the imports of the linted file at `path`: its project's roots, then the installed packages
     of the target interpreter. Editors pass their unsaved buffers as `overlays` and get a loader of their own."""
-    roots = tuple(project_roots(path))
-    search = roots + environment_paths(target_python(python))
+    search = search_path(path, python)
     if overlays:
-        return Loader(Finder(search), overlays)
+        return Loader(finder_for(search), overlays)
     loader = _LOADERS.get(search)
     if loader is None:
-        loader = _LOADERS[search] = Loader(Finder(search))
+        loader = _LOADERS[search] = Loader(finder_for(search))
     return loader
 
 

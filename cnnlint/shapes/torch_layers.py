@@ -448,9 +448,12 @@ for _names, _axes in (("Softmax LogSoftmax Softmin GLU Unflatten", "dim"), ("Fla
 
 
 # Containers are modules but have no transfer of their own: the evaluator runs Sequential's children.
+# Wrappers that run the module they are given, registered as their child `module`
+WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel"}
 CONTAINERS = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
-              "torch.nn.ParameterDict", "keras.Sequential"}
-SEQUENTIALS = {"torch.nn.Sequential", "keras.Sequential"}      # containers that run their children in order
+              "torch.nn.ParameterDict", "keras.Sequential"} | WRAPPERS
+# containers that run their children in order
+SEQUENTIALS = {"torch.nn.Sequential", "keras.Sequential"} | WRAPPERS
 
 # nn.Module methods that leave the module's layers as they are, and what a call returns: "self" for the ones that
 # return the module (`Net().to(device)`, `nn.Conv1d(...).float()`), "none" or "value" (something else, unknown)
