@@ -68,7 +68,8 @@ def run_rules(analysis, selection):
         ctx = RuleContext(run)
         for rule in rules:
             rule.check(ctx)
-        for finding in drop_cascades(run, ctx.findings, rules):
+        run.findings = drop_cascades(run, ctx.findings, rules)
+        for finding in run.findings:
             key = (finding.code, id(finding.node))
             if key not in seen:
                 seen.add(key)
