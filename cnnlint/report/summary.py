@@ -20,7 +20,13 @@ def _macs(n):
         return "?"
     if isinstance(n, int):
         return "--" if n == 0 else f"{n:,}"
-    return str(n)
+    return _grouped(str(n))
+
+
+def _grouped(text):
+    """A symbolic size with its numbers in thousands: 2943690*N -> 2,943,690*N."""
+    import re
+    return re.sub(r"\d{4,}", lambda m: f"{int(m.group()):,}", text)
 
 
 def _readable(n):
@@ -95,7 +101,7 @@ def table(summaries, columns=None, show_paths=False):
         if isinstance(s.total_mult_adds, int):
             lines.append(f"Total mult-adds: {s.total_mult_adds:,} ({_readable(s.total_mult_adds)})")
         else:
-            lines.append(f"Total mult-adds: {'?' if s.total_mult_adds is None else s.total_mult_adds}")
+            lines.append(f"Total mult-adds: {'?' if s.total_mult_adds is None else _grouped(s.total_mult_adds)}")
         for c in s.constraints:
             lines.append(f"Constraint: {c}")
         for d in s.findings:
@@ -105,8 +111,9 @@ def table(summaries, columns=None, show_paths=False):
             first = failing[0]
             where = f"`{first.name}` ({first.type})" if first.layer else f"{first.type} (line {first.line})"
             more = f", and {len(failing) - 1} more row{'s' * (len(failing) > 2)}" if len(failing) > 1 else ""
-            lines.append(f"Fails at {where}{more}: the rows after it show what the layers give once it is "
-                         f"fixed.")
+            after = ": the rows after it show what the layers give once it is fixed" \
+                if first is not s.rows[-1] else ""
+            lines.append(f"Fails at {where}{more}{after}.")
         for inputs, source in s.also_run:
             lines.append(f"Also run on {', '.join(_shape(i) for i in inputs)} [{source}]")
         if not s.complete:
