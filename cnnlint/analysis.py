@@ -14,30 +14,15 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from . import values as V
-from .extract.annotations import AnnotationReader, collect_aliases
-from .extract.domain import BudgetExceeded, Frame
+from .extract.context import ModuleContext
+from .extract.domain import BudgetExceeded
 from .extract.imports import resolve_imports, uses_framework
+from .modules.loader import context_name
 from .graph import STEP_BUDGET, Run
 from .shapes.torch_layers import SEQUENTIALS
 from .inputs import annotation_inputs, comment_inputs, dataset_hint, first_layer, guess_input, keras_input
 from .shapes import dims as D
 from .values import Tensor
-
-
-FILE_STEP_BUDGET = 3_000_000
-
-
-@dataclass
-class FileContext:
-    module: cst.Module
-    source: str
-    path: str
-    imports: dict
-    globals: dict = field(default_factory=dict)
-    global_frame: Frame = None
-    steps_left: int = FILE_STEP_BUDGET     # shared by all runs of the file: a huge file stays bounded
-    record_names: bool = False             # remember the tensor each name held (the editor asks for it)
-    annotations: AnnotationReader = None   # shape annotations of the file (jaxtyping, Pyrefly, TorchShapeFlow)
 
 
 @dataclass
@@ -60,15 +45,14 @@ def _concrete_shape(shape, solver, dtype):
 
 
 def analyze_module(module: cst.Module, source: str, path: str, configured_inputs=None,
-                   record_names=False, forced_input=None) -> FileAnalysis:
+                   record_names=False, forced_input=None, loader=None) -> FileAnalysis:
     """configured_inputs: {model name: (shapes, dtype)} from the configuration; a comment in the file wins.
-    forced_input: (shapes, dtype) for every model, beating both (`cnnlint shapes --input`)."""
-    imports = resolve_imports(module)
-    if not uses_framework(imports):
+    forced_input: (shapes, dtype) for every model, beating both (`cnnlint shapes --input`).
+    loader: the cnnlint.modules.loader.Loader that follows the file's imports (None: names imported stay opaque)."""
+    if not uses_framework(resolve_imports(module)):
         return FileAnalysis([], [], skipped=True)
-    ctx = FileContext(module, source, path, imports, record_names=record_names,
-                      annotations=AnnotationReader(imports, collect_aliases(module)))
-    ctx.global_frame = Frame(ctx.globals, in_module=True)
+    name, package = context_name(path) if loader is not None else (None, None)
+    ctx = ModuleContext.create(module, source, path, name, package, loader=loader, record_names=record_names)
 
     script = _new_run(ctx)
     try:
@@ -101,10 +85,10 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
         # is checked (its decorators are not: the body is what we read)
         if isinstance(stmt, cst.FunctionDef) and _callable_bare(stmt):
-            runs.append(_run_function(ctx, V.Function(stmt), hint, comments, forced_input))
+            runs.append(_run_function(ctx, V.Function(stmt, module=ctx), hint, comments, forced_input))
         elif isinstance(stmt, cst.FunctionDef):
             # a function whose parameters say what shapes they take is checked on those shapes
-            run = _run_annotated_function(ctx, V.Function(stmt))
+            run = _run_annotated_function(ctx, V.Function(stmt, module=ctx))
             if run is not None:
                 runs.append(run)
 

@@ -54,21 +54,19 @@ def _plain(shape):
 
 def analyze_source(text: str, path: str = "<string>") -> FileAnalysisResult:
     """Diagnostics plus every model run with its per-layer output shapes (what the torch oracle compares)."""
-    from .analysis import analyze_module
-    from .parse import parse
     from .positions import Positions
-    module = parse(text)
-    analysis = analyze_module(module, text, path)
-    diagnostics = lint_text(text, path).diagnostics
-    positions = Positions(module)
+    result = lint_text(text, path, keep_analysis=True)
+    if result.analysis is None:
+        return FileAnalysisResult(result.diagnostics, [])
+    positions = result.positions or Positions(result.module)
     models = []
-    for run in analysis.model_runs:
+    for run in result.analysis.model_runs:
         calls = []
         for c in run.calls:
             start, _ = positions.of(c.node) if c.node is not None else (None, None)
             calls.append(LayerCallInfo(c.name, c.type, _plain(c.output_shape), start[0] if start else None))
         models.append(ModelAnalysis(run.name, [_plain(s) for s in run.input_shapes], run.source, calls))
-    return FileAnalysisResult(diagnostics, models)
+    return FileAnalysisResult(result.diagnostics, models)
 
 
 __all__ = ["lint_source", "lint_paths", "analyze_source", "FileResult"]

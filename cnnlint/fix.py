@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from .lint import Selection, run_rules, suppressed
+from .lint import Selection, follow, run_rules, suppressed
 
 
 @dataclass
@@ -52,7 +52,7 @@ def _fix_once(text, path, selection, unsafe, only) -> FixResult:
         module = parse(text)
     except SourceError:
         return FixResult(text)
-    analysis = analyze_module(module, text, str(path), selection.inputs)
+    analysis = analyze_module(module, text, str(path), selection.inputs, loader=follow(path, selection))
     if analysis.skipped:
         return FixResult(text)
     findings = [f for f in run_rules(analysis, selection) if f.fix is not None and (f.fix.safe or unsafe)]

@@ -147,8 +147,10 @@ class Run:
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
         nid = self.graph.number_of_nodes()
-        self.graph.add_node(nid, op=op, args=bound, output=output, cst=cst_node, layer=layer, direct=direct,
-                            called=called or op)
+        # recorded while another module's code runs: placed at the linted file's call that led there
+        origin = self.interp.origin(cst_node)
+        self.graph.add_node(nid, op=op, args=bound, output=output, cst=self.interp.site(cst_node), layer=layer,
+                            direct=direct, called=called or op, origin=origin)
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
             if t.node is not None and t.node != nid:
                 self.graph.add_edge(t.node, nid)
@@ -217,7 +219,8 @@ class Run:
             module.path = self.keras_name(module)
         start = self.graph.number_of_nodes()
         output = self._call_leaf_or_module(interp, module, args, kwargs, node, skip_user_forward, direct)
-        self.composite_calls.append(CompositeCall(module, node, start, self.graph.number_of_nodes(), output))
+        self.composite_calls.append(CompositeCall(module, interp.site(node), start, self.graph.number_of_nodes(),
+                                                  output))
         return output
 
     def keras_build(self, interp, module, args, node):
@@ -283,6 +286,7 @@ class Run:
 
     def _record_layer_call(self, layer, args, kwargs, output, node, direct):
         spec = LAYERS.get(layer.kind) or KERAS_LAYERS.get(layer.kind)
+        node = self.interp.site(node)
         if layer.kind.startswith("keras.") and layer.path is None:
             layer.path = self.keras_name(layer)
         names = spec.forward_params if spec is not None else ()
@@ -354,7 +358,8 @@ class Run:
         self.model_runs.append(run)
         single = not isinstance(outputs, (list, tuple))
         model = V.Layer("keras.Model", {"name": name, "__graph__": ([t.node for t in ins], [t.node for t in outs],
-                                                                    nodes, single), "__run__": run}, node)
+                                                                    nodes, single), "__run__": run},
+                          self.interp.site(node), origin=self.interp.origin(node))
         model.path = name
         return model
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from .diagnostics import Diagnostic, Related
 
@@ -27,10 +28,13 @@ class Selection:
     ignore: tuple = ()
     severity: dict = field(default_factory=dict)    # code -> "error" | "warning" | "info"
     inputs: dict = field(default_factory=dict)      # model name -> (shapes, dtype), from [tool.cnnlint.inputs]
+    python: Optional[str] = None    # the interpreter whose installed packages imports resolve from (None: found)
+    follow_imports: bool = True     # read the modules a file imports (False: what they define stays unknown)
 
     def key(self) -> str:
         """A stable text of everything that changes results: part of the cache key."""
-        return repr((self.select, self.ignore, sorted(self.severity.items()), sorted(self.inputs.items())))
+        return repr((self.select, self.ignore, sorted(self.severity.items()), sorted(self.inputs.items()),
+                     self.python, self.follow_imports))
 
     def wants(self, code: str) -> bool:
         if code in INPUT_PROBLEMS or code in NOTICES:
@@ -48,6 +52,8 @@ class FileResult:
     analysis: object = None      # kept only when asked for (the editor's hovers); never sent between processes
     module: object = None
     positions: object = None
+    deps: dict = field(default_factory=dict)      # path -> digest of every imported module the analysis read
+    missing: tuple = ()                           # module names it looked for and did not find
 
 
 def problem(path, code, message, line=1, column=1, source_line=None):
@@ -73,8 +79,16 @@ def run_rules(analysis, selection):
             key = (finding.code, id(finding.node))
             if key not in seen:
                 seen.add(key)
+                if finding.fix is not None and _elsewhere(run, finding):
+                    finding.fix = None     # found in another module's code: the edit is not the user's to make
                 out.append(finding)
     return out
+
+
+def _elsewhere(run, finding):
+    data = run.graph.nodes[finding.gid] if finding.gid is not None and finding.gid in run.graph else None
+    return data is not None and (data.get("origin") is not None or getattr(data.get("layer"), "origin", None)
+                                 is not None)
 
 
 def drop_cascades(run, findings, rules):
@@ -131,9 +145,24 @@ def suppressed(line_text, code):
     return codes is None or code in {c.strip().upper() for c in codes.split(",")}
 
 
-def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=None, forced_input=None):
-    """Lint one source text. `parser` (the editor's IncrementalParser) re-parses only what changed."""
+def follow(path, selection):
+    """The loader that follows the imports of the file at `path` (its project, then the environment), ready for a
+    new lint; None when the selection does not follow imports."""
+    if not selection.follow_imports:
+        return None
+    from .modules.loader import loader_for
+    loader = loader_for(path, selection.python)
+    loader.start()
+    return loader
+
+
+def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=None, forced_input=None, loader=None,
+              data=None):
+    """Lint one source text. `parser` (the editor's IncrementalParser) re-parses only what changed; `loader`
+    follows its imports (default: the loader of its project and environment); `data`, the file's bytes when the
+    text is the file on disk."""
     from .analysis import analyze_module
+    from .modules.loader import remember_parse
     from .parse import SourceError, parse
     positions = None
     try:
@@ -145,13 +174,18 @@ def lint_text(text, path, selection=Selection(), keep_analysis=False, parser=Non
         lines = text.splitlines()
         src = lines[exc.line - 1] if 0 < exc.line <= len(lines) else None
         return FileResult(str(path), [problem(path, exc.code, exc.message, exc.line, exc.column, src)])
+    if data is not None:
+        remember_parse(str(path), data, text, module)
+    loader = loader or follow(path, selection)
     analysis = analyze_module(module, text, str(path), selection.inputs, record_names=keep_analysis,
-                              forced_input=forced_input)
+                              forced_input=forced_input, loader=loader)
     if analysis.skipped:
         return FileResult(str(path), [], skipped=True)
     findings = run_rules(analysis, selection)
     result = FileResult(str(path), to_diagnostics(module, text, path, findings, selection, positions)
                         if findings else [])
+    if loader is not None:
+        result.deps, result.missing = dict(loader.deps), tuple(sorted(loader.missing))
     if keep_analysis:
         result.analysis, result.module, result.positions = analysis, module, positions
     return result
@@ -178,7 +212,7 @@ def lint_file(path, selection=Selection(), data=None):
     except SourceError as exc:
         return FileResult(str(path), [problem(path, exc.code, exc.message)])
     try:
-        return lint_text(text, path, selection)
+        return lint_text(text, path, selection, data=data)
     except RecursionError:
         return FileResult(str(path), [problem(path, INTERNAL_ERROR, "internal error: the file is nested too "
                                               "deeply to analyse; please report it")])

@@ -50,6 +50,8 @@ class Layer:
     call: Any = field(default=None, repr=False)    # the constructor's CST node: where the user fixes it
     children: dict = field(default_factory=dict, repr=False)   # containers: name -> module
     path: Optional[str] = None       # name as named_modules() gives it, set once the model is built
+    # built by code of another module: the constructor there (`call` is then the linted file's call that led to it)
+    origin: Any = field(default=None, repr=False)
 
     @property
     def type_name(self):
@@ -68,6 +70,7 @@ class Instance:
     modules: dict = field(default_factory=dict, repr=False)    # registered submodules, in registration order
     call: Any = field(default=None, repr=False)
     path: Optional[str] = None
+    origin: Any = field(default=None, repr=False)   # as Layer.origin
 
     @property
     def type_name(self):
@@ -81,6 +84,7 @@ class ClassValue:
     bases: list = field(repr=False)               # evaluated base values (ClassValue or External)
     attrs: dict = field(repr=False)               # class-level assignments
     methods: dict = field(repr=False)             # name -> libcst.FunctionDef
+    module: Any = field(default=None, repr=False)  # the ModuleContext it was defined in
 
     def mro(self):
         out = [self]
@@ -131,12 +135,23 @@ KERAS_LAYER_BASES = {"keras.layers.Layer", "keras.Layer"}
 
 @dataclass(eq=False)
 class External:
-    """A name from outside the file, canonicalised: ``torch.nn.Conv2d``, ``torch.nn.functional``."""
+    """A name from outside the file, canonicalised: ``torch.nn.Conv2d``, ``torch.nn.functional``. `raw` is the
+    absolute name as imported (``keras.src.applications.resnet``, ``mypkg.models.blocks.ConvBlock``), by which the
+    module loader finds its source; None for a name that was never imported."""
 
     name: str
+    raw: Optional[str] = None
 
     def attr(self, name):
-        return External(f"{self.name}.{name}")
+        return External(f"{self.name}.{name}", None if self.raw is None else f"{self.raw}.{name}")
+
+
+@dataclass(eq=False)
+class PyModule:
+    """A module whose source the loader found: its names are read from that source when they are needed."""
+
+    name: str
+    ctx: Any = field(repr=False)      # cnnlint.extract.context.ModuleContext
 
 
 @dataclass(eq=False)
@@ -146,6 +161,20 @@ class Function:
     bound: Any = field(default=None, repr=False)   # the instance for a bound method
     closure: Optional[dict] = field(default=None, repr=False)   # enclosing locals for nested functions
     defaults: Optional[dict] = field(default=None, repr=False)  # a nested function's defaults, as at its def
+    module: Any = field(default=None, repr=False)  # the ModuleContext it was defined in (a method: its class's)
+
+    @property
+    def ns(self):
+        return self.module if self.module is not None or self.owner is None else self.owner.module
+
+
+@dataclass(eq=False)
+class Partial:
+    """functools.partial(func, *args, **keywords): calling it calls func with these arguments first."""
+
+    func: Any
+    args: tuple = ()
+    keywords: dict = field(default_factory=dict)
 
 
 @dataclass(eq=False)

@@ -8,8 +8,8 @@ import math
 from .. import values as V
 from ..inputs import keras_shape
 from ..shapes import dims as D
-from ..shapes.keras_layers import KERAS_MODEL_METHODS
-from ..shapes.torch_layers import CONTAINERS, MODULE_METHODS
+from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
+from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
 from .domain import Builtin, PDict, PList, _is_dimlike, printable, truth
@@ -69,37 +69,7 @@ class BuiltinsMixin:
             obj.poisoned = True
             return UNKNOWN
         if isinstance(obj, dict):
-            if getattr(obj, "poisoned", False):
-                return UNKNOWN
-            if name in ("get", "pop", "setdefault", "update") and getattr(obj, "maybe", None) and (
-                    not args or not isinstance(args[0], (str, int)) or args[0] in obj.maybe or name == "update"):
-                if name != "get":
-                    obj.poisoned = True
-                return UNKNOWN
-            if name == "get" and args and not isinstance(args[0], (Tensor, D.Expr)) and args[0] is not UNKNOWN:
-                try:
-                    return obj.get(args[0], args[1] if len(args) > 1 else None)
-                except TypeError:
-                    return UNKNOWN
-            if name in ("keys", "values"):
-                return PList(getattr(obj, name)())
-            if name == "items":
-                return PList(obj.items())
-            if name in ("update", "pop", "setdefault", "clear") and isinstance(obj, PDict):
-                self.mutate(obj, frame)
-                if name == "pop" and args and isinstance(args[0], (str, int)) and not obj.poisoned and (
-                        args[0] in obj or len(args) > 1):
-                    return obj.pop(*args[:2])
-                if name == "update" and args and isinstance(args[0], dict) and not getattr(args[0], "poisoned", False):
-                    obj.update(args[0])
-                    return None
-                if name == "setdefault" and args:
-                    try:
-                        return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
-                    except TypeError:
-                        pass
-                obj.poisoned = True
-            return UNKNOWN
+            return self.call_dict_method(obj, name, args, kwargs, frame)
         if isinstance(obj, str):
             if name in ("lower", "upper", "strip", "startswith", "endswith", "replace", "split", "join", "format"):
                 if all(printable(a) for a in args) and (name == "format" and all(
@@ -115,6 +85,75 @@ class BuiltinsMixin:
                 return getattr(obj, name)(args[0])
             except (ValueError, TypeError):
                 return UNKNOWN
+        return UNKNOWN
+
+    def call_dict_method(self, obj, name, args, kwargs, frame):
+        """dict methods on the linted code's dicts. Changed under a condition we cannot decide, a key becomes
+        *maybe* there (its value unknown) rather than the whole dict unknown: a builder's
+        `kwargs.setdefault("num_classes", n)` under an unknown `if` leaves the other arguments known."""
+        if getattr(obj, "poisoned", False):
+            return UNKNOWN
+        maybe = getattr(obj, "maybe", set())
+        key = args[0] if args else None
+        plain_key = bool(args) and isinstance(key, (str, int))
+        if name == "get":
+            if not args or not isinstance(key, (str, int, float, tuple, type(None))) or key in maybe:
+                return UNKNOWN
+            try:
+                return obj.get(key, args[1] if len(args) > 1 else None)
+            except TypeError:
+                return UNKNOWN
+        if name in ("keys", "values", "items"):
+            if maybe:
+                return UNKNOWN
+            return PList(obj.items()) if name == "items" else PList(getattr(obj, name)())
+        if not isinstance(obj, PDict) or name not in ("update", "pop", "setdefault", "clear"):
+            return UNKNOWN
+        uncertain = frame.uncertain > obj.born
+        if name == "pop" and plain_key:
+            if key in maybe or (key not in obj and len(args) < 2):
+                if not uncertain:
+                    obj.pop(key, None)
+                    maybe.discard(key)
+                return UNKNOWN
+            if key not in obj:
+                return args[1]
+            value = obj[key]
+            if uncertain:
+                maybe.add(key)
+                obj[key] = UNKNOWN
+            else:
+                del obj[key]
+            return value
+        if name == "setdefault" and plain_key:
+            default = args[1] if len(args) > 1 else None
+            if key in maybe:
+                if not uncertain:
+                    maybe.discard(key)
+                return UNKNOWN
+            if key in obj:
+                return obj[key]
+            if uncertain:
+                maybe.add(key)
+                obj[key] = UNKNOWN
+            else:
+                obj[key] = default
+            return default
+        if name == "update":
+            source = dict(args[0]) if args and isinstance(args[0], dict) else {} if not args else None
+            if source is None or getattr(args[0], "poisoned", False) or getattr(args[0], "maybe", None):
+                obj.poisoned = True
+                return UNKNOWN
+            source.update(kwargs)
+            for k, v in source.items():
+                if uncertain:
+                    maybe.add(k)
+                    obj[k] = UNKNOWN
+                else:
+                    maybe.discard(k)
+                    obj[k] = v
+            return None
+        obj.poisoned = True
         return UNKNOWN
 
     def call_container_method(self, layer, name, args, frame):
@@ -298,6 +337,8 @@ class BuiltinsMixin:
             return divmod(*args)
         if name == "isinstance":
             return self.builtin_isinstance(args)
+        if name == "issubclass":
+            return self.builtin_issubclass(args)
         if name == "getattr":
             if len(args) >= 2 and isinstance(args[1], str):
                 value = self.get_attr(args[0], args[1], node, frame)
@@ -341,42 +382,112 @@ class BuiltinsMixin:
             return UNKNOWN
         value, kinds = args
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
-        answers = []
-        for kind in kinds:
-            if isinstance(kind, Builtin):
-                py = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple,
-                      "dict": dict}.get(kind.name)
-                if py is None or value is UNKNOWN or isinstance(value, (Tensor, D.Expr)):
-                    if isinstance(value, D.Expr) and py is int:
-                        answers.append(True)
-                        continue
-                    answers.append(None)
-                    continue
-                answers.append(isinstance(value, py) and not (py is int and isinstance(value, bool)))
-            elif isinstance(kind, V.External):
-                name = canonical(kind.name)
-                if isinstance(value, Tensor):
-                    answers.append(True if name == "torch.Tensor" else None)
-                elif isinstance(value, V.Layer):
-                    answers.append(True if name in (value.kind, "torch.nn.Module") else None)
-                elif isinstance(value, (int, float, str, list, tuple)) and name.startswith("torch."):
-                    answers.append(False)
-                else:
-                    answers.append(None)
-            elif isinstance(kind, V.ClassValue):
-                if isinstance(value, V.Instance):
-                    answers.append(kind in value.cls.mro())
-                elif isinstance(value, (int, float, str, list, tuple, V.Layer, Tensor)):
-                    answers.append(False)
-                else:
-                    answers.append(None)
-            else:
-                answers.append(None)
-        if True in answers:
-            return True
-        if all(a is False for a in answers):
+        return _any(is_instance(value, kind) for kind in kinds)
+
+    def builtin_issubclass(self, args):
+        if len(args) != 2:
+            return UNKNOWN
+        cls, kinds = args
+        kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+        return _any(is_subclass(cls, kind) for kind in kinds)
+
+
+def _any(answers):
+    answers = list(answers)
+    if True in answers:
+        return True
+    if all(a is False for a in answers):
+        return False
+    return UNKNOWN
+
+
+_PY_TYPES = {"int": int, "float": float, "bool": bool, "str": str, "list": list, "tuple": tuple, "dict": dict}
+_PLAIN = (int, float, str, list, tuple, dict, type(None))
+
+
+def is_class(value):
+    """True for a class (of the code, or a torch/Keras layer class the tables know), False for a value that is
+    not one, None when unknown."""
+    if isinstance(value, V.ClassValue):
+        return True
+    if isinstance(value, V.External):
+        name = canonical(value.name)
+        return True if name in LAYERS or name in CONTAINERS or name in KERAS_LAYERS else None
+    if value is UNKNOWN:
+        return None
+    return False
+
+
+def is_instance(value, kind):
+    """isinstance(value, kind): True, False, or None when it cannot be decided."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(kind, Builtin):
+        if kind.name == "type":
+            return is_class(value)
+        py = _PY_TYPES.get(kind.name)
+        if py is None:
+            return None
+        if isinstance(value, D.Expr):
+            return True if py is int else False if py in (str, list, tuple, dict) else None
+        if isinstance(value, Tensor):
+            return None
+        if isinstance(value, (V.Layer, V.Instance, V.Function, V.Partial, V.ClassValue)) or is_class(value):
             return False
-        return UNKNOWN
+        if isinstance(value, _PLAIN):
+            return isinstance(value, py) and not (py is int and isinstance(value, bool))
+        return None
+    if isinstance(kind, V.External):
+        name = canonical(kind.name)
+        if name == "functools.partial":
+            return True if isinstance(value, V.Partial) else False if isinstance(value, (
+                V.Function, V.ClassValue, V.Layer, V.Instance, Tensor) + _PLAIN) or is_class(value) else None
+        if name == "types.FunctionType":
+            return True if isinstance(value, V.Function) else False if isinstance(value, (
+                V.Partial, V.ClassValue, V.Layer, V.Instance, Tensor) + _PLAIN) or is_class(value) else None
+        if isinstance(value, Tensor):
+            return True if name == "torch.Tensor" else None
+        if isinstance(value, V.Layer):
+            return True if name in (value.kind, "torch.nn.Module") else None
+        if isinstance(value, V.Instance) and name == "torch.nn.Module" and value.cls.is_torch_module():
+            return True
+        if isinstance(value, _PLAIN + (V.Function, V.Partial, V.ClassValue)) and name.startswith("torch."):
+            return False
+        if is_class(value) and name.startswith("torch."):
+            return False           # a layer class is not an instance of a torch class
+        return None
+    if isinstance(kind, V.ClassValue):
+        if isinstance(value, V.Instance):
+            return kind in value.cls.mro()
+        if isinstance(value, (int, float, str, list, tuple, V.Layer, Tensor, V.Function, V.Partial, V.ClassValue)) or \
+                is_class(value):
+            return False
+        return None
+    return None
+
+
+def is_subclass(cls, kind):
+    """issubclass(cls, kind) for classes of the code and layer classes the tables know."""
+    if isinstance(cls, V.ClassValue):
+        if isinstance(kind, V.ClassValue):
+            return True if kind in cls.mro() else None if cls.external_bases() else False
+        if isinstance(kind, V.External):
+            name = canonical(kind.name)
+            bases = {canonical(b.name) for b in cls.external_bases()}
+            if name in bases or name == "torch.nn.Module" and cls.is_torch_module():
+                return True
+            return None
+        return None
+    if is_class(cls) and isinstance(cls, V.External):
+        own = canonical(cls.name)
+        if isinstance(kind, V.External):
+            name = canonical(kind.name)
+            if name == own or name == "torch.nn.Module" and own.startswith("torch.nn."):
+                return True
+            return None
+        if isinstance(kind, V.ClassValue):
+            return False          # a torch layer class does not derive from a class of the code
+    return None
 
 
 def module_method(module, name):

@@ -58,6 +58,7 @@ BUILTINS = {name: Builtin(name) for name in (
     "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
 
 UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
+MAYBE_KEYS = "**maybe"    # keyword carrying the names a call may or may not pass (a **dict's maybe-keys)
 
 class Frame:
     __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module")
@@ -87,7 +88,8 @@ def truth(v):
         return None
     if isinstance(v, V.Layer):
         return bool(v.children) if v.kind in CONTAINERS else True
-    if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod)):
+    if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod,
+                      V.Partial, V.PyModule)):
         return True
     try:
         return bool(v)
@@ -111,6 +113,8 @@ def join(a, b):
         return a
     if a is None and b is None:
         return None
+    if isinstance(a, V.External) and isinstance(b, V.External) and a.name == b.name:
+        return a           # the same name read on both paths (nn.ReLU and nn.ReLU)
     return UNKNOWN
 
 def _is_dimlike(v):

@@ -21,9 +21,9 @@ from ..shapes.torch_layers import CONTAINERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
                      _is_dimlike, join, printable, truth)
-from .imports import canonical, dotted, qualify
+from .imports import bindings, canonical, dotted, import_source, qualify
 from .torch_calls import TorchMixin
 
 
@@ -91,7 +91,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
     """Evaluates statements and expressions of one file for one analysis (cnnlint.graph.Run)."""
 
     def __init__(self, file_ctx, run):
-        self.file = file_ctx
+        self.file = file_ctx       # the module whose code is running (a function runs in its own module's)
+        self.anchor = None         # running another module's code: the linted file's call that led there
         self.run = run
         self.depth = 0
         self.stack = []
@@ -130,7 +131,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     self.assign(item.asname.name, UNKNOWN if not isinstance(value, Tensor) else value, frame)
             self.exec_body(stmt.body.body, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            func = V.Function(stmt, closure=frame.scope(), defaults=self.nested_defaults(stmt, frame))
+            func = V.Function(stmt, closure=frame.scope(), defaults=self.nested_defaults(stmt, frame),
+                              module=self.file)
             frame.locals[stmt.name.value] = self.decorate(func, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             frame.locals[stmt.name.value] = self.make_class(stmt, frame)
@@ -148,19 +150,35 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 if p.default is not None}
 
     def decorate(self, func, node, frame):
-        for dec in node.decorators:
-            name = dotted(dec.decorator) if not isinstance(dec.decorator, cst.Call) else dotted(dec.decorator.func)
+        """The value a decorated def binds. Decorators that return the function (a registry's `register_model`)
+        are run; a wrapper made with `functools.wraps(f)` stands for f; anything else may replace the function."""
+        value = func
+        for dec in reversed(node.decorators):
+            expr = dec.decorator
+            name = dotted(expr) if not isinstance(expr, cst.Call) else dotted(expr.func)
             if name in ("staticmethod", "classmethod", "property", "torch.jit.ignore", "torch.no_grad", "abstractmethod",
-                        "torch.jit.unused", "torch.jit.export", "functools.wraps"):
+                        "torch.jit.unused", "torch.jit.export"):
                 continue
             if name and name.split(".")[-1] in ("staticmethod", "classmethod", "property", "cached_property"):
                 continue
             if name in ("torch.jit.script", "torch.compile", "torch.fx.wrap"):
                 continue
-            if qualify(name, self.file.imports) in _CHECKING_DECORATORS:
+            full = qualify(name, self.file.imports)
+            if full in _CHECKING_DECORATORS:
                 continue   # a runtime type checker: it calls the function unchanged
+            if full == "functools.wraps":
+                wrapped = self.eval(expr.args[0].value, frame) if isinstance(expr, cst.Call) and expr.args else None
+                if not isinstance(wrapped, V.Function):
+                    return UNKNOWN
+                value = wrapped
+                continue
+            decorator = self.eval(expr, frame)
+            if isinstance(decorator, V.Function):
+                value = self.call_function(decorator, [value], {}, expr)
+                if isinstance(value, V.Function):
+                    continue
             return UNKNOWN   # an unknown decorator may replace the function
-        return func
+        return value
 
     def exec_small(self, small, frame):
         if isinstance(small, cst.Assign):
@@ -189,10 +207,32 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             pass
 
     def exec_local_import(self, small, frame):
-        from .imports import resolve_imports
-        fake = cst.Module(body=[cst.SimpleStatementLine(body=[small])])
-        for local, full in resolve_imports(fake).items():
-            frame.locals[local] = V.External(full)
+        package = self.file.package
+        if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+            if frame.in_module:
+                self.file.stars.append(import_source(small, package))
+            return
+        written = dict(bindings(small, package, raw=True))
+        for local, full in bindings(small, package):
+            frame.locals[local] = V.External(full, written.get(local))
+
+    # -- other modules ----------------------------------------------------------------------------------------
+    def follow(self, value):
+        """An imported name, read: what its module binds it to, when the loader finds that module's source (a
+        class, a function, a constant, a module); else the name itself, as the tables know it."""
+        if value.raw is None or self.file.loader is None:
+            return value
+        found = self.file.loader.resolve(value.raw)
+        return value if found is None else found
+
+    def site(self, node):
+        """Where the linted file sees what the code at `node` does: `node` itself in the linted file; in another
+        module's code, the linted file's call that led there (None when none did)."""
+        return node if self.file is self.run.file else self.anchor
+
+    def origin(self, node):
+        """`node` when it lies in another module's code (the value built there is placed at site(node))."""
+        return None if self.file is self.run.file else node
 
     def exec_augassign(self, small, frame):
         target_value = self.eval(small.target, frame)
@@ -490,13 +530,21 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             value = frame.locals[name]
             if self.run.names is not None and isinstance(value, Tensor):
                 self.run.names.append((node, value, False))
-            return value
+            return self.follow(value) if isinstance(value, V.External) else value
         if frame.closure is not None and name in frame.closure:
             return frame.closure[name]
-        if name in self.file.globals:
-            return self.file.globals[name]
-        if name in self.file.imports:
-            return V.External(self.file.imports[name])
+        ctx = self.file
+        if ctx.pending and name in ctx.pending:
+            ctx.loader.bind(ctx, name)          # an imported module's statements binding it run now
+        if name in ctx.globals:
+            value = ctx.globals[name]
+            return self.follow(value) if isinstance(value, V.External) else value
+        if name in ctx.imports:
+            return self.follow(V.External(ctx.imports[name], ctx.raw_imports.get(name)))
+        if ctx.stars and ctx.loader is not None:
+            found = ctx.loader.star_lookup(ctx, name)
+            if found is not None:
+                return found
         if name == "True":
             return True
         if name == "False":
@@ -506,7 +554,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if name in BUILTINS:
             return BUILTINS[name]
         if name == "__name__":
-            return "__main__"
+            return "__main__" if ctx is self.run.file or ctx.name is None else ctx.name
         return UNKNOWN
 
     def eval_Attribute(self, node, frame):
@@ -817,6 +865,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         func = self.eval(node.func, frame)
         args, kwargs = [], {}
         opaque_args = opaque_kwargs = False
+        maybe = set()
         for arg in node.args:
             value = self.eval(arg.value, frame)
             if arg.star == "*":
@@ -828,6 +877,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             elif arg.star == "**":
                 if isinstance(value, dict) and not getattr(value, "poisoned", False):
                     kwargs.update({k: v for k, v in value.items() if isinstance(k, str)})
+                    maybe |= getattr(value, "maybe", set())
                 else:
                     opaque_kwargs = True
             elif arg.keyword is not None:
@@ -840,6 +890,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 kwargs[UNKNOWN_REST] = True
             else:
                 return self.call_unknown_args(func, node)
+        if maybe and isinstance(func, (V.Function, V.ClassValue)):
+            kwargs[MAYBE_KEYS] = maybe        # passed or not: the callee's **kwargs knows it
         return self.call(func, args, kwargs, node, frame)
 
 
@@ -861,18 +913,38 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return self.call_builtin(func.name, args, kwargs, node, frame)
         if isinstance(func, SuperMethod):
             return self.call_super_method(func.sup, func.name, args, kwargs, node)
+        if isinstance(func, V.Partial):
+            return self.call(func.func, list(func.args) + list(args), {**func.keywords, **kwargs}, node, frame)
         self.escape(args, kwargs)
         return UNKNOWN
 
     def call_function(self, func, args, kwargs, node, self_obj=None, frames=None):
-        """Call a function of the linted code; `frames`, a list, receives the frame it ran in."""
+        """Call a function of the linted code, or of a module it imports, in the context of the module that defines
+        it; `frames`, a list, receives the frame it ran in."""
         fdef = func.node
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
             return UNKNOWN
+        module = func.ns
+        if module is None or module is self.file:
+            return self._call_function(func, args, kwargs, node, self_obj, frames)
+        caller, anchor = self.file, self.anchor
+        if caller is self.run.file:
+            self.anchor = node
+        self.file = module
+        if module.loader is not None:
+            module.loader.touch(module)
+        try:
+            return self._call_function(func, args, kwargs, node, self_obj, frames)
+        finally:
+            self.file, self.anchor = caller, anchor
+
+    def _call_function(self, func, args, kwargs, node, self_obj, frames):
+        fdef = func.node
         bound = func.bound if func.bound is not None else self_obj
         params = fdef.params
         local = {}
         rest_unknown = kwargs.pop(UNKNOWN_REST, False)
+        maybe = kwargs.pop(MAYBE_KEYS, ())
         positional = list(params.posonly_params) + list(params.params)
         is_static = any(dotted(d.decorator) in ("staticmethod",) for d in fdef.decorators)
         given = len(args)
@@ -905,8 +977,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             else:
                 local[name] = UNKNOWN
         if params.star_kwarg is not None:
-            local[params.star_kwarg.name.value] = PDict(kwargs)
-            local[params.star_kwarg.name.value].poisoned = rest_unknown
+            rest = local[params.star_kwarg.name.value] = PDict(kwargs)
+            rest.poisoned = rest_unknown
+            rest.maybe.update(k for k in maybe if k in kwargs)
         env = {}
         self.bind_parameters(fdef, local, node, offset, env)
         if self.run.names is not None:      # the editor's hover on a parameter itself (`def forward(self, x):`)
@@ -973,13 +1046,18 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return base.name
             return UNKNOWN
         if isinstance(base, V.External):
-            return base.attr(name)
+            return self.follow(base.attr(name))
+        if isinstance(base, V.PyModule):
+            found = base.ctx.loader.attribute(base.ctx, name)
+            return found if found is not None else V.External(canonical(f"{base.name}.{name}"), f"{base.name}.{name}")
         if isinstance(base, Tensor):
             return self.tensor_attr(base, name, node)
         if isinstance(base, V.Layer):
             return self.layer_attr(base, name)
         if isinstance(base, V.Super):
             return SuperMethod(base, name)
+        if isinstance(base, V.Partial) and name in ("func", "args", "keywords"):
+            return getattr(base, name)
         if isinstance(base, FN.ValuesIndices) and name in base._fields:
             return base[base._fields.index(name)]
         if isinstance(base, (list, dict, str, tuple)):

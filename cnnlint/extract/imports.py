@@ -79,30 +79,57 @@ def _imports_in(statements):
                 yield from _imports_in(stmt.orelse.body.body)
 
 
-def resolve_imports(module: cst.Module) -> dict:
-    """Local name -> canonical dotted name for everything the module imports."""
+def absolute(module: str, level: int, package) -> str | None:
+    """The absolute name of `from {'.' * level}{module} import ...` written in `package` (None: not known)."""
+    if not level:
+        return module
+    if package is None:
+        return None
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = ".".join(parts[:len(parts) - (level - 1)])
+    return ".".join(p for p in (base, module) if p) or None
+
+
+def import_source(imp, package) -> str | None:
+    """The absolute name of the module an ImportFrom reads (relative ones from `package`), as written."""
+    written = dotted(imp.module) if imp.module else ""
+    if imp.relative:
+        found = absolute(written or "", len(imp.relative), package)
+        return found if found is not None else "." * len(imp.relative) + (written or "")
+    return written
+
+
+def bindings(imp, package=None, raw=False):
+    """(local name, imported name) pairs of one import statement: canonical names (`keras.src.layers.Dense` ->
+    `keras.layers.Dense`), or the absolute names as written with raw=True. A star import binds nothing here."""
+    spell = (lambda n: n) if raw else canonical
+    if isinstance(imp, cst.Import):
+        for alias in imp.names:
+            full = dotted(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None:
+                yield alias.asname.name.value, spell(full)
+            else:
+                top = full.split(".")[0]
+                yield top, top
+        return
+    if isinstance(imp.names, cst.ImportStar):
+        return
+    base = import_source(imp, package)
+    for alias in imp.names:
+        local = alias.asname.name.value if alias.asname else alias.name.value
+        yield local, spell(f"{base}.{alias.name.value}")
+
+
+def resolve_imports(module: cst.Module, package=None, raw=False) -> dict:
+    """Local name -> canonical dotted name (or the absolute name as written, raw=True) for everything the module
+    imports at its top level. Relative imports are made absolute when the module's package is known."""
     names = {}
     for imp in _imports_in(module.body):
-        if isinstance(imp, cst.Import):
-            for alias in imp.names:
-                full = dotted(alias.name)
-                if full is None:
-                    continue
-                if alias.asname is not None:
-                    names[alias.asname.name.value] = canonical(full)
-                else:
-                    top = full.split(".")[0]
-                    names[top] = top
-        else:
-            if imp.relative:
-                base = "." * len(imp.relative) + (dotted(imp.module) or "" if imp.module else "")
-            else:
-                base = dotted(imp.module) if imp.module else ""
-            if isinstance(imp.names, cst.ImportStar):
-                continue
-            for alias in imp.names:
-                local = alias.asname.name.value if alias.asname else alias.name.value
-                names[local] = canonical(f"{base}.{alias.name.value}")
+        names.update(bindings(imp, package, raw))
     return names
 
 

@@ -15,7 +15,8 @@ from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .builtins import module_method
-from .domain import BudgetExceeded, BuiltinMethod, Frame, PDict, PList, _is_dimlike
+from .domain import (MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, BuiltinMethod, Frame, PDict, PList,
+                     _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
 KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",
@@ -91,7 +92,7 @@ class TorchMixin:
         if isinstance(func, V.External):
             name = canonical(func.name)
             if name in LAYERS or name in CONTAINERS:
-                layer = V.Layer(name, {}, node)
+                layer = V.Layer(name, {}, self.site(node), origin=self.origin(node))
                 layer.args["__unknown__"] = True
                 if name in CONTAINERS:
                     layer.args["__opaque__"] = True
@@ -103,7 +104,7 @@ class TorchMixin:
 
     def make_class(self, node, frame):
         bases = [self.eval(arg.value, frame) for arg in node.bases if arg.keyword is None]
-        cls = V.ClassValue(node.name.value, node, bases, {}, {})
+        cls = V.ClassValue(node.name.value, node, bases, {}, {}, module=self.file)
         body_frame = Frame(cls.attrs, in_module=frame.in_module)
         body_frame.closure = frame.scope()
         for stmt in node.body.body:
@@ -123,12 +124,13 @@ class TorchMixin:
     def instantiate(self, cls, args, kwargs, node):
         if "__init__" not in cls.methods and "__new__" in cls.methods:
             return UNKNOWN
-        instance = V.Instance(cls, call=node)
+        instance = V.Instance(cls, call=self.site(node), origin=self.origin(node))
         init, owner = cls.lookup("__init__")
         if isinstance(init, cst.FunctionDef):
             self.call_function(V.Function(init, owner, instance), args, kwargs, node)
         else:
             # no user __init__: the framework base's constructor takes the arguments
+            kwargs = {k: v for k, v in kwargs.items() if k not in (UNKNOWN_REST, MAYBE_KEYS)}
             self.init_external_base(instance, cls.external_bases(), args, kwargs, node)
         dataclass_like = any(dotted(d.decorator) in ("dataclass", "dataclasses.dataclass") or (
             isinstance(d.decorator, cst.Call) and dotted(d.decorator.func) in ("dataclass", "dataclasses.dataclass"))
@@ -198,7 +200,7 @@ class TorchMixin:
         return NotImplemented
 
     def build_container(self, kind, args, kwargs, node):
-        layer = V.Layer(kind, {}, node)
+        layer = V.Layer(kind, {}, self.site(node), origin=self.origin(node))
         self.run.layers.append(layer)
         if kind == "keras.Sequential":
             name = kwargs.get("name", args[1] if len(args) > 1 else None)
@@ -268,8 +270,13 @@ class TorchMixin:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
         if name in ("typing.cast", "typing_extensions.cast"):
             return args[1] if len(args) == 2 else UNKNOWN
-        if name in ("functools.partial",):
-            return UNKNOWN
+        if name == "functools.partial":
+            if not args or args[0] is UNKNOWN:
+                return UNKNOWN
+            func, bound = args[0], tuple(args[1:])
+            if isinstance(func, V.Partial):       # partial of a partial: one partial, as Python flattens it
+                func, bound, kwargs = func.func, func.args + bound, {**func.keywords, **kwargs}
+            return V.Partial(func, bound, PDict(kwargs))
         spec = FN.lookup(name)
         if spec is not None:
             return self.record_fn(name, args, kwargs, node, spec)
@@ -294,7 +301,7 @@ class TorchMixin:
         if len(args) > len(spec.params):
             bound["__unknown__"] = True
         bound.update(kwargs)
-        layer = V.Layer(spec.kind, bound, node)
+        layer = V.Layer(spec.kind, bound, self.site(node), origin=self.origin(node))
         if spec.kind.startswith("keras."):
             layer.path = self.run.keras_name(layer)     # Keras names a layer when it is made, not when called
         self.run.layers.append(layer)

@@ -1,0 +1,375 @@
+"""The modules a linted file imports, read the way Python would import them, without importing anything.
+
+A module is found on the search path (cnnlint.modules.finder), parsed once per process, and evaluated lazily: a
+top-level statement runs the first time a name it binds is read (a class, a function, a constant, an import of
+another module), so following `from timm.layers import ConvNormAct` costs the statements ConvNormAct needs, not
+the sixty modules `timm.layers` re-exports. What cannot be found or read — a missing module, a C extension, a
+package with only `.pyi` stubs, a syntax error, an import cycle still running — stays unknown.
+
+The API the transfer tables model (torch, Keras' layers, numpy, ...) is never read from source: those names stay
+the canonical names the tables know. The model code a framework ships (keras.applications) is read like any other.
+
+Every module a lint reads is recorded with the hash of its content (`deps`), so that a cached result is reused only
+while none of them changed, and every module name looked for in vain (`missing`), so that creating it re-checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import libcst as cst
+
+from .. import values as V
+from ..extract.context import ModuleContext
+from ..extract.domain import BudgetExceeded
+from ..extract.imports import bindings, canonical, import_source
+from ..graph import Run
+from ..parse import SourceError, decode, parse
+from .finder import Finder, environment_paths, module_name, project_roots, target_python
+
+MODULE_STEP_BUDGET = 300_000       # evaluator steps the top-level statements of one imported module may take
+MAX_MODULE_BYTES = 2_000_000
+
+# packages whose API the tables model: never read from source
+MODELLED = ("torch", "tensorflow", "keras", "tf_keras", "numpy", "jax", "jaxtyping", "beartype", "typeguard",
+            "typing", "typing_extensions", "torchshapeflow", "functools", "math", "copy", "collections")
+# ... but for the model code they ship, which is written with that API like any user's
+SHIPPED_MODELS = ("keras.applications.",)
+# names in shipped model code that the tables model themselves
+MODELLED_NAMES = {"keras.applications.imagenet_utils.obtain_input_shape",
+                  "keras.applications.imagenet_utils.correct_pad"}
+
+
+@lru_cache(maxsize=65536)
+def followed(raw: str) -> bool:
+    """Whether an imported name is read from source."""
+    if raw.split(".", 1)[0] not in MODELLED:
+        return True
+    name = canonical(raw)
+    return name.startswith(SHIPPED_MODELS) and name not in MODELLED_NAMES
+
+
+# -- parsing, once per process ----------------------------------------------------------------------------------------
+_PARSED: dict = {}      # path -> ((mtime_ns, size), digest, text, module) ; module None when it cannot be parsed
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:20]
+
+
+def parsed(path: str, overlay: str = None):
+    """(digest, text, module or None) of a source file, parsed at most once per process while it is unchanged;
+    `overlay` is the text of an unsaved editor buffer for it."""
+    if overlay is not None:
+        key = ("overlay", digest(overlay.encode("utf-8", "surrogatepass")))
+        hit = _PARSED.get(path)
+        if hit is not None and hit[0] == key:
+            return hit[1:]
+        try:
+            module = parse(overlay)
+        except (SourceError, RecursionError, MemoryError):
+            module = None
+        _PARSED[path] = (key, key[1], overlay, module)
+        return _PARSED[path][1:]
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None, "", None
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _PARSED.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[1:]
+    module, text, sha = None, "", None
+    try:
+        data = Path(path).read_bytes()
+        sha = digest(data)
+        if len(data) <= MAX_MODULE_BYTES:
+            text = decode(data)
+            module = parse(text)
+    except (OSError, SourceError, RecursionError, MemoryError):
+        module = None
+    _PARSED[path] = (key, sha, text, module)
+    return sha, text, module
+
+
+def remember_parse(path: str, data: bytes, text: str, module) -> None:
+    """A linted file's own parse, kept for when another linted file imports it."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    _PARSED[str(Path(path).resolve())] = ((st.st_mtime_ns, st.st_size), digest(data), text, module)
+
+
+# -- the top-level statements that bind each name --------------------------------------------------------------------
+def binding_index(module) -> dict:
+    """name -> the top-level statements that bind or change it, in order; "*" -> the star imports."""
+    index: dict = {}
+
+    def add(name, stmt):
+        stmts = index.setdefault(name, [])
+        if not stmts or stmts[-1] is not stmt:
+            stmts.append(stmt)
+
+    def root(expr):
+        while isinstance(expr, (cst.Attribute, cst.Subscript)):
+            expr = expr.value
+        return expr.value if isinstance(expr, cst.Name) else None
+
+    def targets(expr, stmt):
+        if isinstance(expr, (cst.Tuple, cst.List)):
+            for element in expr.elements:
+                targets(element.value, stmt)
+        elif isinstance(expr, cst.StarredElement):
+            targets(expr.value, stmt)
+        else:
+            name = root(expr)
+            if name is not None:
+                add(name, stmt)
+
+    def walk(stmts, top):
+        for stmt in stmts:
+            owner = top or stmt
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                add(stmt.name.value, owner)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for target in small.targets:
+                            targets(target.target, owner)
+                    elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and (
+                            not isinstance(small, cst.AnnAssign) or small.value is not None):
+                        targets(small.target, owner)
+                    elif isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                        add("*", owner)
+                    elif isinstance(small, (cst.Import, cst.ImportFrom)):
+                        for local, _ in bindings(small):
+                            add(local, owner)
+                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+                        name = root(small.value.func) if isinstance(small.value.func, cst.Attribute) else None
+                        if name is not None:
+                            add(name, owner)         # REGISTRY.update(...), __all__.append(...)
+            elif isinstance(stmt, cst.If):
+                if _is_main_guard(stmt.test):
+                    continue
+                walk(stmt.body.body, owner)
+                orelse = stmt.orelse
+                while orelse is not None:
+                    if isinstance(orelse, cst.If):
+                        walk(orelse.body.body, owner)
+                        orelse = orelse.orelse
+                    else:
+                        walk(orelse.body.body, owner)
+                        orelse = None
+            elif isinstance(stmt, (cst.Try, getattr(cst, "TryStar", cst.Try))):
+                blocks = [stmt.body] + [h.body for h in stmt.handlers] + [b.body for b in (stmt.orelse, stmt.finalbody)
+                                                                          if b is not None]
+                for block in blocks:
+                    walk(block.body, owner)
+            elif isinstance(stmt, (cst.With, cst.For, cst.While)):
+                if isinstance(stmt, cst.For):
+                    targets(stmt.target, owner)
+                walk(stmt.body.body, owner)
+
+    walk(module.body, None)
+    return index
+
+
+_INDEXES: dict = {}
+
+
+def _index(module):
+    """binding_index of a parsed module, computed once per process."""
+    found = _INDEXES.get(id(module))
+    if found is None or found[0] is not module:
+        if len(_INDEXES) > 4096:
+            _INDEXES.clear()
+        found = _INDEXES[id(module)] = (module, binding_index(module))
+    return found[1]
+
+
+def _is_main_guard(test) -> bool:
+    return isinstance(test, cst.Comparison) and isinstance(test.left, cst.Name) and test.left.value == "__name__"
+
+
+class Loader:
+    """The modules of one search path. Files are found once and parsed once per process; what their statements
+    evaluate to is rebuilt for each lint (start()), because the code being linted may change the values of the
+    modules it imports (a registry its decorators fill): one lint never sees another's."""
+
+    def __init__(self, finder: Finder, overlays=None):
+        self.finder = finder
+        self.overlays = overlays or {}         # path -> unsaved editor text
+        self.start()
+
+    # -- what one lint read ----------------------------------------------------------------------------------------
+    def start(self):
+        self.contexts: dict = {}               # module name -> ModuleContext
+        self.by_path: dict = {}                # path -> ModuleContext
+        self.runs: dict = {}                   # module name -> the Run its top-level statements execute in
+        self.resolved: dict = {}               # absolute name -> (value or None, paths read, names missing)
+        self.deps: dict = {}                   # path -> digest of every module read
+        self.missing: set = set()              # module names looked for and not found
+        self._capture: list = []
+
+    def touch(self, ctx):
+        if ctx.path and ctx.path not in self.deps:
+            self.deps[ctx.path] = ctx.digest
+        for paths, _ in self._capture:
+            paths.add(ctx.path)
+
+    def _miss(self, name):
+        self.missing.add(name)
+        for _, names in self._capture:
+            names.add(name)
+
+    # -- names --------------------------------------------------------------------------------------------------------
+    def resolve(self, raw: str):
+        """The value an absolute imported name has in its module's source: a PyModule, a class, a function, a
+        constant; None when it is not read from source or cannot be found."""
+        hit = self.resolved.get(raw)
+        if hit is not None:
+            value, paths, names = hit
+            for path in paths:
+                self.touch(self.by_path[path])
+            for name in names:
+                self._miss(name)
+            return value
+        if not followed(raw):
+            return None
+        capture = (set(), set())
+        self._capture.append(capture)
+        try:
+            value = self._resolve(raw)
+        finally:
+            self._capture.pop()
+        self.resolved[raw] = (value, frozenset(p for p in capture[0] if p), frozenset(capture[1]))
+        for paths, names in self._capture:
+            paths |= capture[0]
+            names |= capture[1]
+        return value
+
+    def _resolve(self, raw):
+        spec = self.finder.find(raw)
+        if spec is not None:
+            return self.module(spec)
+        parent, _, attr = raw.rpartition(".")
+        if not parent:
+            self._miss(raw)
+            return None
+        owner = self.resolve(parent)
+        if isinstance(owner, V.PyModule):
+            found = self.attribute(owner.ctx, attr)
+            if found is None and not attr.startswith("__"):
+                self._miss(raw)
+            return found
+        return None
+
+    def module(self, spec) -> V.PyModule:
+        ctx = self.contexts.get(spec.name)
+        if ctx is None:
+            path = str(spec.path) if spec.path is not None else ""
+            sha, text, module = parsed(path, self.overlays.get(path)) if path else ("", "", None)
+            package = spec.name if spec.is_package else spec.name.rpartition(".")[0]
+            ctx = ModuleContext.create(module or cst.Module(body=[]), text, path, spec.name, package, loader=self)
+            ctx.digest = sha or ""
+            ctx.pending = {name: list(stmts) for name, stmts in _index(ctx.module).items()}
+            ctx.globals["__name__"] = spec.name
+            ctx.pymodule = V.PyModule(spec.name, ctx)
+            self.contexts[spec.name] = ctx
+            if path:
+                self.by_path[path] = ctx
+        self.touch(ctx)
+        return ctx.pymodule
+
+    def attribute(self, ctx, name: str):
+        """What `module.name` is, reading the module's source; None when it is not known."""
+        self.touch(ctx)
+        if ctx.name and not followed(f"{ctx.name}.{name}"):
+            return V.External(canonical(f"{ctx.name}.{name}"), f"{ctx.name}.{name}")
+        if ctx.pending and name in ctx.pending:
+            self.bind(ctx, name)
+        if name in ctx.globals:
+            value = ctx.globals[name]
+            if isinstance(value, V.External) and value.raw is not None:
+                found = self.resolve(value.raw)
+                return found if found is not None else value
+            return value
+        if name in ctx.raw_imports:
+            found = self.resolve(ctx.raw_imports[name])
+            return found if found is not None else V.External(ctx.imports[name], ctx.raw_imports[name])
+        found = self.star_lookup(ctx, name)
+        if found is not None:
+            return found
+        if ctx.name and not name.startswith("__"):
+            spec = self.finder.find(f"{ctx.name}.{name}")
+            if spec is not None:
+                return self.module(spec)
+        return None
+
+    def star_lookup(self, ctx, name: str):
+        """A name a module has from `from m import *`: the first star-imported module that defines it."""
+        if ctx.pending and "*" in ctx.pending:
+            self.bind(ctx, "*")
+        if name.startswith("_"):
+            return None
+        for source in ctx.stars:
+            if source.startswith("."):
+                continue
+            if not followed(source):
+                return V.External(canonical(f"{source}.{name}"), f"{source}.{name}")
+            found = self.resolve(source)
+            if isinstance(found, V.PyModule) and name in found.ctx.source:
+                value = self.attribute(found.ctx, name)
+                if value is not None:
+                    return value
+        return None
+
+    def bind(self, ctx, name: str):
+        """Run the top-level statements of an imported module that bind `name`, once each, in order."""
+        stmts = ctx.pending.pop(name, None)
+        if not stmts:
+            return
+        run = self.runs.get(ctx.name)
+        if run is None:
+            run = self.runs[ctx.name] = Run(ctx, budget=MODULE_STEP_BUDGET)
+        ctx.running.add(name)
+        try:
+            for stmt in stmts:
+                if id(stmt) in ctx.done:
+                    continue
+                ctx.done.add(id(stmt))
+                run.interp.exec_stmt(stmt, ctx.global_frame)
+        except (BudgetExceeded, RecursionError):
+            pass
+        finally:
+            ctx.running.discard(name)
+
+
+# -- one loader per search path, per process ----------------------------------------------------------------------
+_LOADERS: dict = {}
+
+
+def loader_for(path, python=None, overlays=None) -> Loader:
+    """The loader for the imports of the linted file at `path`: its project's roots, then the installed packages
+    of the target interpreter. Editors pass their unsaved buffers as `overlays` and get a loader of their own."""
+    roots = tuple(project_roots(path))
+    search = roots + environment_paths(target_python(python))
+    if overlays:
+        return Loader(Finder(search), overlays)
+    loader = _LOADERS.get(search)
+    if loader is None:
+        loader = _LOADERS[search] = Loader(Finder(search))
+    return loader
+
+
+def context_name(path):
+    """(dotted name, package) of a linted file, from its project's roots; (None, None) when it lies in none."""
+    found = module_name(path, project_roots(path))
+    if found is None:
+        return None, None
+    name, is_package = found
+    return name, (name if is_package else name.rpartition(".")[0])
