@@ -73,13 +73,13 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             if not _constructible(value):
                 continue
             runs.append(_run_model(ctx, lambda run, cls=value: run.interp.instantiate(cls, [], {}, cls.node),
-                                   name, spec, hint))
+                                   name, spec, hint, "input" if forced_input else "comment"))
         elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and (
                 name not in already_run or forced_input):
             spec = forced_input or comments.get(name)
             given = value.args.get("name")       # keras.Sequential(name=...): the name Keras reports
             runs.append(_run_model(ctx, lambda run, seq=value: seq, given if isinstance(given, str) else name, spec,
-                                   hint))
+                                   hint, "input" if forced_input else "comment"))
 
     for stmt in module.body:
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
@@ -93,7 +93,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
                 runs.append(run)
 
     model_runs = [m for r in runs for m in r.model_runs]
-    model_runs.sort(key=lambda m: m.source != "comment")
+    model_runs.sort(key=lambda m: m.source not in ("input", "comment"))
     return FileAnalysis(runs, model_runs)
 
 
@@ -127,7 +127,8 @@ def _run_function(ctx, func, hint, comments, forced_input):
             if isinstance(value, V.Layer) and value.kind in SEQUENTIALS and not _reached(run, value):
                 spec = forced_input or comments.get(name)
                 given = value.args.get("name")
-                _run_model_in(run, lambda _, seq=value: seq, given if isinstance(given, str) else name, spec, hint)
+                _run_model_in(run, lambda _, seq=value: seq, given if isinstance(given, str) else name, spec, hint,
+                              "input" if forced_input else "comment")
     except (BudgetExceeded, RecursionError):
         pass
     _spend(ctx, run)
@@ -162,15 +163,16 @@ def _run_annotated_function(ctx, func):
     return run
 
 
-def _run_model(ctx, build, name, spec, hint):
+def _run_model(ctx, build, name, spec, hint, source="comment"):
     run = _new_run(ctx)
     try:
-        return _run_model_in(run, build, name, spec, hint)
+        return _run_model_in(run, build, name, spec, hint, source)
     finally:
         _spend(ctx, run)
 
 
-def _run_model_in(run, build, name, spec, hint):
+def _run_model_in(run, build, name, spec, hint, source="comment"):
+    """source: "comment" for an input the comment or the configuration gives, "input" for `--input`."""
     try:
         model = build(run)
         if not V.is_module(model):
@@ -178,7 +180,7 @@ def _run_model_in(run, build, name, spec, hint):
         if spec is not None:
             shapes, dtype = spec
             args = [_concrete_shape(s, run.solver, dtype if i == 0 else None) for i, s in enumerate(shapes)]
-            run.call_module(run.interp, model, args, {}, None, name=name, source="comment")
+            run.call_module(run.interp, model, args, {}, None, name=name, source=source)
         else:
             _call_on_guess(run, model, name, hint)
     except (BudgetExceeded, RecursionError):

@@ -20,6 +20,7 @@ A key it does not know or a value of the wrong kind is a ConfigError: the CLI pr
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import hashlib
 import sys
@@ -99,10 +100,39 @@ def _codes(value, key, known):
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"`{key}` must be a list of rule codes, like [\"CNN101\", \"CNN2\"]")
     out = tuple(v.strip().upper() for v in value)
-    for code in out:
+    for raw, code in zip(value, out):
         if not any(k.startswith(code) for k in known):
-            raise ConfigError(f"`{key}`: unknown rule code or prefix {code!r} (see `cnnlint rule --all`)")
+            raise ConfigError(f"`{key}`: unknown rule code or prefix {code!r}{suggest_rule(raw)} "
+                              f"(see `cnnlint rule --all`)")
     return out
+
+
+def did_you_mean(word, candidates, cutoff=0.6) -> str:
+    """'; did you mean `x`?' for the closest candidate (difflib), or ''."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+def suggest_rule(text) -> str:
+    """'; did you mean `CNN101` (linear-in-features)?' for a rule name written where a code goes, or a misspelt
+    code or name; '' when nothing is close."""
+    from .lint import INPUT_PROBLEMS, NOTICES
+    from .rules import all_rules
+    names = {r.name: r.code for r in all_rules()}
+    names.update({name: code for code, name in {**INPUT_PROBLEMS, **NOTICES}.items()})
+    codes = {code: name for name, code in names.items()}
+    word = text.strip()
+    if word.lower() in names:
+        code = names[word.lower()]
+        return f"; did you mean `{code}` ({word.lower()})?"
+    code = word.upper().replace("O", "0").replace("I", "1").replace("L", "1").replace("C0NN", "CNN")
+    close = difflib.get_close_matches(code, [c for c in codes if len(c) == len(code)], n=1, cutoff=0.8)
+    if close:
+        return f"; did you mean `{close[0]}` ({codes[close[0]]})?"
+    close = difflib.get_close_matches(word.lower(), list(names), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean `{names[close[0]]}` ({close[0]})?"
+    return ""
 
 
 def known_codes():
@@ -115,7 +145,8 @@ def parse(table: dict, path: Path) -> Config:
     where = f"{path}"
     unknown = set(table) - KEYS
     if unknown:
-        raise ConfigError(f"{where}: unknown key `{sorted(unknown)[0]}` in cnnlint's configuration "
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{where}: unknown key `{key}` in cnnlint's configuration{did_you_mean(key, sorted(KEYS))} "
                           f"(known: {', '.join(sorted(KEYS))})")
     known = known_codes()
     try:
@@ -136,7 +167,7 @@ def parse(table: dict, path: Path) -> Config:
             raise ConfigError("`severity` must be a table: CODE = \"error\" | \"warning\" | \"info\"")
         for code, level in sev.items():
             if code.upper() not in known:
-                raise ConfigError(f"`severity`: unknown rule code {code!r}")
+                raise ConfigError(f"`severity`: unknown rule code {code!r}{suggest_rule(code)}")
             if level not in SEVERITIES:
                 raise ConfigError(f"`severity.{code}` must be one of {', '.join(SEVERITIES)}, not {level!r}")
         cfg.severity = {k.upper(): v for k, v in sev.items()}

@@ -6,6 +6,8 @@ version, on the first hover or inlay-hint request, never on the diagnostics path
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 
 from .positions import Positions
@@ -66,3 +68,51 @@ def describe(entry: NameShapes) -> str:
         return f"{entry.name}: {shapes[0]}"
     return f"{entry.name}: " + " | ".join(shapes[:4]) + (" | ..." if len(shapes) > 4 else "") + \
         "  (one shape per call)"
+
+
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def _utf16(text):
+    return len(text.encode("utf-16-le")) // 2
+
+
+def minimal_edits(old: str, new: str):
+    """The edits that turn `old` into `new`, each as small as it can be: [((line, character), (line, character),
+    new text)] with 0-based lines and UTF-16 characters, as LSP counts them. A fix that sets one argument is one
+    edit of that argument, not a replacement of the document."""
+    a, b = _LINES.findall(old), _LINES.findall(new)
+    edits = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        before, after = "".join(a[i1:i2]), "".join(b[j1:j2])
+        prefix = 0
+        while prefix < min(len(before), len(after)) and before[prefix] == after[prefix]:
+            prefix += 1
+        suffix = 0
+        while suffix < min(len(before), len(after)) - prefix and before[-1 - suffix] == after[-1 - suffix]:
+            suffix += 1
+        # whole tokens: `120` -> `100` is one edit of the number, not of its middle digit
+        while prefix and _word(before[prefix - 1]):
+            prefix -= 1
+        while suffix and _word(before[len(before) - suffix]):
+            suffix -= 1
+        edits.append((_position(a, i1, before[:prefix]), _position(a, i1, before[:len(before) - suffix]),
+                      after[prefix:len(after) - suffix]))
+    return edits
+
+
+def _word(ch):
+    return ch.isalnum() or ch == "_"
+
+
+def _position(lines, first, text):
+    """The (line, UTF-16 character) reached after `text`, which starts at the beginning of line `first`."""
+    parts = _LINES.findall(text)
+    if not parts:
+        return first, 0
+    last = parts[-1]
+    if last.endswith(("\n", "\r")):
+        return first + len(parts), 0
+    return first + len(parts) - 1, _utf16(last)

@@ -62,6 +62,7 @@ class ModelRun:
     last_node: int = 0
     output_nodes: list = field(default_factory=list)    # graph nodes of the tensors the model returns
     run: object = field(default=None, repr=False)
+    call: object = field(default=None, repr=False)      # the CST call that ran it (`model(x)`), when there is one
 
 
 def _keras_composite(module):
@@ -130,6 +131,7 @@ class Run:
         self.names: Optional[list] = [] if file_ctx.record_names else None
         self.keras_counts: dict = {}
         self.composite_calls: list = []
+        self.findings: list = []             # the rules' findings on this run, cascades dropped (`cnnlint shapes`)
         self.keras_built: set = set()        # ids of user Keras layers whose build() has run
         self.interp = Interpreter(file_ctx, self)
 
@@ -193,6 +195,7 @@ class Run:
         top = self.current is None and args and isinstance(args[0], Tensor) and not keras_layer
         if top:
             self.current = self.start_model(module, args, name, source)
+            self.current.call = node
         try:
             result = self._call_module(interp, module, args, kwargs, node, skip_user_forward, True)
             if top:

@@ -76,9 +76,9 @@ def run_rules(analysis, selection):
         ctx = RuleContext(run)
         for rule in rules:
             rule.check(ctx)
-        findings = drop_cascades(run, ctx.findings, rules)
-        keep_fixes_that_fit_every_layer(run, findings)
-        for finding in findings:
+        run.findings = drop_cascades(run, ctx.findings, rules)
+        keep_fixes_that_fit_every_layer(run, run.findings)
+        for finding in run.findings:
             key = (finding.code, id(finding.node))
             if key not in seen:
                 seen.add(key)

@@ -1,8 +1,12 @@
 """`cnnlint lsp`: the language server (pygls, stdio).
 
 Diagnostics on open, change (debounced) and save, from the unsaved buffer and the project's configuration;
-hover over a tensor name shows its inferred shape; inlay hints give the shape at the end of each line that
-assigns a tensor; a code action adds `# noqa: CODE` to a flagged line.
+hover over a tensor name (a parameter of forward too) shows its inferred shape; inlay hints give the shape at the
+end of each line that assigns a tensor; code actions fix a finding with an edit of the argument it sets, or add
+`# noqa: CODE` to a flagged line.
+
+A malformed request (parameters of the wrong shape, a document that is not open, a position outside it) is
+answered with a JSON-RPC error and the server goes on serving.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from lsprotocol import converters, types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from . import __version__
 from .editor import ShapeIndex, describe
@@ -40,9 +46,42 @@ class Document:
         self.parser = IncrementalParser()
 
 
+class _Malformed:
+    """A request whose parameters could not be read: it is answered with an error, never dropped."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, msg_id, method, error):
+        self.id, self.method, self.error = msg_id, method, error
+
+
+class CnnlintProtocol(LanguageServerProtocol):
+    """pygls drops a request whose parameters do not deserialize (it logs and the client waits for its timeout):
+    here such a request gets an "invalid params" error reply."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                return _Malformed(data["id"], data["method"], exc)
+            raise
+
+    def handle_message(self, message):
+        if isinstance(message, _Malformed):
+            error = JsonRpcInvalidParams(f"invalid parameters for {message.method}")
+            self._send_response(message.id, None, error.to_response_error())
+            return
+        super().handle_message(message)
+
+
+def invalid(message):
+    return JsonRpcInvalidParams(message)
+
+
 class CnnlintServer(LanguageServer):
     def __init__(self):
-        super().__init__("cnnlint", __version__)
+        super().__init__("cnnlint", __version__, protocol_cls=CnnlintProtocol)
         self.documents: dict = {}
         from .config import Resolver
         self.resolver = Resolver()
@@ -123,8 +162,34 @@ async def did_close(ls: CnnlintServer, params: types.DidCloseTextDocumentParams)
     ls.publish(params.text_document.uri, None, [])
 
 
+def _document(ls, uri):
+    """The open document at `uri`; an "invalid params" error for one the client never opened."""
+    document = ls.workspace.text_documents.get(unquote(uri))
+    if document is None:
+        raise invalid(f"unknown document {uri}: the client has not opened it (textDocument/didOpen)")
+    return document
+
+
+def _check_position(document, position, what="position"):
+    lines = document.lines
+    if not 0 <= position.line <= len(lines) or position.character < 0:
+        raise invalid(f"{what} {position.line}:{position.character} is outside the document "
+                      f"({len(lines)} lines)")
+
+
+def _check_range(document, rng):
+    """A range must start inside the document; its end may lie past the last line (a client asking for the hints
+    of a whole viewport), but not before its start."""
+    _check_position(document, rng.start, "range start")
+    if rng.end.line < 0 or rng.end.character < 0:
+        raise invalid(f"range end {rng.end.line}:{rng.end.character} is negative")
+    if (rng.end.line, rng.end.character) < (rng.start.line, rng.start.character):
+        raise invalid(f"range ends ({rng.end.line}:{rng.end.character}) before it starts "
+                      f"({rng.start.line}:{rng.start.character})")
+
+
 def _line_text(ls, uri, line0):
-    lines = ls.workspace.get_text_document(uri).lines
+    lines = _document(ls, uri).lines
     return lines[line0].rstrip("\r\n") if 0 <= line0 < len(lines) else ""
 
 
@@ -140,6 +205,7 @@ def _column_from_utf16(text, character):
 
 @server.feature(types.TEXT_DOCUMENT_HOVER)
 def hover(ls: CnnlintServer, params: types.HoverParams):
+    _check_position(_document(ls, params.text_document.uri), params.position)
     index = ls.shape_index(params.text_document.uri)
     if index is None:
         return None
@@ -156,6 +222,7 @@ def hover(ls: CnnlintServer, params: types.HoverParams):
 
 @server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))
 def inlay_hints(ls: CnnlintServer, params: types.InlayHintParams):
+    _check_range(_document(ls, params.text_document.uri), params.range)
     index = ls.shape_index(params.text_document.uri)
     if index is None:
         return []
@@ -173,10 +240,13 @@ def inlay_hints(ls: CnnlintServer, params: types.InlayHintParams):
                 types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
 def code_actions(ls: CnnlintServer, params: types.CodeActionParams):
     from .fix import fix_text
+    from .editor import minimal_edits
     actions = []
     uri = params.text_document.uri
-    document = ls.workspace.get_text_document(uri)
+    document = _document(ls, uri)
+    _check_range(document, params.range)
     for diag in params.context.diagnostics:
+        _check_range(document, diag.range)
         if diag.source != "cnnlint" or not diag.code:
             continue
         line = diag.range.start.line
@@ -185,12 +255,15 @@ def code_actions(ls: CnnlintServer, params: types.CodeActionParams):
         if settings is not None:
             fixed = fix_text(document.source, uri_to_path(uri), settings, unsafe=True, only=(line + 1, diag.code))
             if fixed.applied:
-                whole = types.Range(types.Position(0, 0), types.Position(len(document.lines), 0))
+                # the edit of the argument it sets (or of each place an unsafe fix changes), not the document
+                edits = [types.TextEdit(range=types.Range(types.Position(*start), types.Position(*end)),
+                                        new_text=text) for start, end, text in minimal_edits(document.source,
+                                                                                             fixed.text)]
                 unsafe = data.get("applicability") == "unsafe"
                 actions.append(types.CodeAction(
                     title=f"Fix {diag.code}: {data['fix']}" + (" (changes behaviour)" if unsafe else ""),
                     kind=types.CodeActionKind.QuickFix, diagnostics=[diag], is_preferred=not unsafe,
-                    edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=fixed.text)]})))
+                    edit=types.WorkspaceEdit(changes={uri: edits})))
         text = _line_text(ls, uri, line)
         end = types.Position(line, len(text.encode("utf-16-le")) // 2)
         if "# noqa" in text:

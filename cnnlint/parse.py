@@ -42,12 +42,23 @@ def check_nesting(text: str):
             deepest = depth
     if deepest <= MAX_NESTING:
         return
+    error = python_syntax_error(text)
+    if error is not None:
+        raise error
+
+
+def python_syntax_error(text: str):
+    """Python's own verdict on a source, as a SourceError (its message, at the line and column it names: `'('
+    was never closed` at the bracket), or None when Python accepts it. Only compiled to an AST: nothing runs."""
     try:
-        compile(text, "<cnnlint>", "exec", dont_inherit=True, flags=0x400)   # PyCF_ONLY_AST: nothing runs
+        compile(text, "<cnnlint>", "exec", dont_inherit=True, flags=0x400)   # PyCF_ONLY_AST
     except SyntaxError as exc:
-        raise SourceError("CNN001", f"syntax error: {exc.msg}", exc.lineno or 1, exc.offset or 1) from None
-    except (RecursionError, MemoryError, ValueError):
-        raise SourceError("CNN001", "syntax error: the file is nested too deeply to parse") from None
+        return SourceError("CNN001", f"syntax error: {exc.msg}", exc.lineno or 1, max(exc.offset or 1, 1))
+    except (RecursionError, MemoryError):
+        return SourceError("CNN001", "syntax error: the file is nested too deeply to parse")
+    except ValueError as exc:      # "source code string cannot contain null bytes"
+        return SourceError("CNN001", f"syntax error: {exc}")
+    return None
 
 
 def parse(text: str) -> cst.Module:
@@ -55,7 +66,12 @@ def parse(text: str) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message = str(exc.message if hasattr(exc, "message") else exc).strip().splitlines()[0]
-        raise SourceError("CNN001", f"syntax error: {message}", exc.raw_line, exc.raw_column + 1) from None
+        # LibCST words it as its grammar sees it ("expected one of !=, %, ...", often a line late); Python's
+        # compiler names the real problem where it is. LibCST's message only when Python accepts the file.
+        error = python_syntax_error(text)
+        if error is None:
+            message = str(exc.message if hasattr(exc, "message") else exc).strip().splitlines()[0]
+            error = SourceError("CNN001", f"syntax error: {message}", exc.raw_line, exc.raw_column + 1)
+        raise error from None
     except (RecursionError, MemoryError):
         raise SourceError("CNN001", "syntax error: the file is nested too deeply to parse") from None

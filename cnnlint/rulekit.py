@@ -86,8 +86,29 @@ class RuleContext:
         return data["cst"] if data is not None else None
 
     def layer_label(self, layer):
+        """`fc1` (Linear); a layer of a Sequential model, whose path is a bare index, by the model and its
+        position: `head[2]` (Linear), `model[0].conv` (Conv2d)."""
         name = layer.path if layer.path else None
+        if name and name.split(".")[0].isdigit():
+            root = self._container_model(layer)
+            if root is not None:
+                head, _, rest = name.partition(".")
+                name = f"{root}[{head}]" + (f".{rest}" if rest else "")
         return f"`{name}` ({layer.type_name})" if name else layer.type_name
+
+    def _container_model(self, layer):
+        """The name of the model run whose root holds `layer` at its path (a Sequential called as the model)."""
+        from .values import Instance
+        for model in self.run.model_runs:
+            module = model.root
+            for part in layer.path.split("."):
+                children = module.modules if isinstance(module, Instance) else getattr(module, "children", {})
+                module = children.get(part, children.get(int(part)) if part.isdigit() else None)
+                if module is None:
+                    break
+            if module is layer:
+                return model.name
+        return None
 
     def chain(self, value, limit=6):
         """Related entries that tell where a tensor came from, oldest first: [(CST node, 'conv2: Conv2d -> (4, 16,

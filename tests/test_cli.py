@@ -142,3 +142,77 @@ def test_fixture_tree_is_the_same_with_any_jobs(jobs):
                    for m in re.finditer(r"#\s*expect:\s*([A-Z0-9, ]+)", p.read_text()))
     assert len(data) == expected
     assert data == json.loads(run(FIXTURES, "--output-format", "json", "--jobs", "1").stdout)
+
+
+def test_missing_path_is_an_error_and_never_all_clear(tmp_path):
+    r = run(tmp_path / "missing.py")
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert "missing.py: no such file or directory" in r.stderr
+    r = run(tmp_path / "missing.py", write(tmp_path, "ok.py", CLEAN))
+    assert r.returncode == 2
+    assert "All clear" not in r.stdout and "1 path not found" in r.stdout
+
+
+BROKEN = """import torch
+from torch import nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(10, (2
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+def test_syntax_error_in_pythons_words_at_the_bracket(tmp_path):
+    path = write(tmp_path, "broken.py", BROKEN)
+    line = BROKEN.splitlines()[7]
+    column = line.index("(2") + 1                    # the bracket that is never closed, 1-based
+    r = run(path, "--output-format", "concise")
+    assert r.returncode == 2
+    assert r.stdout.splitlines()[0] == f"{path}:8:{column}: CNN001 syntax error: '(' was never closed"
+    r = run("shapes", path)
+    assert r.returncode == 2
+    assert f"{path}:8:{column}: syntax error: '(' was never closed" in r.stderr
+    assert "framework" not in r.stderr
+
+
+def test_rule_by_name_and_did_you_mean(tmp_path):
+    by_code = run("rule", "CNN101")
+    assert run("rule", "linear-in-features").stdout == by_code.stdout and by_code.returncode == 0
+    r = run("rule", "linear-in-feature")
+    assert r.returncode == 2 and "did you mean `CNN101` (linear-in-features)?" in r.stderr
+    path = write(tmp_path, "bad.py", BUGGY)
+    r = run(path, "--ignore", "CNN1O1")
+    assert r.returncode == 2 and "did you mean `CNN101`" in r.stderr
+    r = run(path, "--select", "softmax-without-dim")
+    assert r.returncode == 2 and "did you mean `CNN204` (softmax-without-dim)?" in r.stderr
+
+
+def test_help_names_keras_and_pytorch():
+    for args in ([], ["check"], ["shapes"], ["lsp"]):
+        out = run(*args, "--help").stdout
+        assert "Keras" in out and "PyTorch" in out, args
+
+
+def test_stdin_with_stdin_filename_uses_that_files_configuration(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.cnnlint]\nper-file-ignores = { "legacy/*" = ["CNN101"] }\n')
+
+    def lint_stdin(*args):
+        return subprocess.run([sys.executable, "-m", "cnnlint", "-", *args, "--output-format", "json"],
+                              input=BUGGY, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+    r = lint_stdin("--stdin-filename", "pkg/model.py")
+    assert r.returncode == 1
+    (finding,) = json.loads(r.stdout)
+    assert (finding["path"], finding["line"], finding["code"]) == ("pkg/model.py", 7, "CNN101")
+    r = lint_stdin("--stdin-filename", "legacy/model.py")
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+    assert not (tmp_path / "pkg").exists() and not (tmp_path / "legacy").exists()   # nothing is written
+    r = subprocess.run([sys.executable, "-m", "cnnlint", "-", "--stdin-filename", "pkg/model.py", "--fix"],
+                       input=BUGGY, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert r.stdout == BUGGY.replace("8 * 28 * 28", "8 * 26 * 26")      # the fixed buffer, as ruff prints it
+    assert r.returncode == 0

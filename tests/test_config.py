@@ -90,6 +90,9 @@ def test_bad_configuration_exits_2_naming_it(tmp_path):
     write(tmp_path / "m.py", BUGGY)
     cases = {
         "colour = 1\n": "unknown key `colour`",
+        "selct = [\"CNN101\"]\n": "unknown key `selct` in cnnlint's configuration; did you mean `select`?",
+        "ignore = [\"CNN1O1\"]\n": "did you mean `CNN101` (linear-in-features)?",
+        "severity = { softmax-without-dim = \"error\" }\n": "did you mean `CNN204` (softmax-without-dim)?",
         "select = \"CNN101\"\n": "`select` must be a list",
         "ignore = [\"CNN999\"]\n": "unknown rule code or prefix 'CNN999'",
         "severity = { CNN101 = \"fatal\" }\n": "`severity.CNN101` must be one of",

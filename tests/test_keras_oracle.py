@@ -35,6 +35,40 @@ def test_shapes_and_parameters_agree_with_keras(path, name):
     assert [d for d in result.diagnostics if d.severity == "error"] == []
 
 
+FUNCTIONAL = [(path, name) for path, name in MODELS
+              if type(models_in(load(path))[name]).__name__ == "Functional"]
+
+
+@pytest.mark.parametrize("path,name", FUNCTIONAL, ids=[f"{p.stem}::{n}" for p, n in FUNCTIONAL])
+def test_connected_to_agrees_with_keras(path, name):
+    """The "Connected to" of each row is what Keras' model.summary() lists: the layers whose outputs the call
+    reads, in argument order (a model input is `input`); a shared layer's k-th call is its k-th node."""
+    import keras
+    model = models_in(load(path))[name]
+    layers = {layer.name for layer in model.layers}
+    theirs = {}
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        theirs[layer.name] = [["input" if isinstance(t._keras_history.operation, keras.layers.InputLayer)
+                               else t._keras_history.operation.name for t in node.arguments.keras_tensors]
+                              for node in layer._inbound_nodes]
+    _, summaries = cnnlint_summaries(path.read_text(), path)
+    ours = {}
+    for row in summaries[model.name].rows:
+        if row.layer:
+            ours.setdefault(row.name, []).append(row.connected_to)
+    compared = 0
+    for name, calls in ours.items():
+        for k, connected in enumerate(calls):
+            # Keras names the operations between layers too (`x + y` is an op `add_2`, a mask an op `any`):
+            # cnnlint looks through them to the layers, so such a call is not compared
+            if all(source in layers or source == "input" for source in theirs[name][k]):
+                assert connected == theirs[name][k], (name, k)
+                compared += 1
+    assert compared >= len(ours) / 2
+
+
 def test_there_are_keras_error_fixtures():
     assert len(ERROR_FILES) >= 5
 

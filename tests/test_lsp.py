@@ -1,6 +1,9 @@
 """The language server end to end: a real LSP client (pytest-lsp) talking to `cnnlint lsp` over stdio."""
 
+import asyncio
 import sys
+import uuid
+from concurrent.futures import Future
 
 import pytest
 import pytest_lsp
@@ -100,8 +103,12 @@ async def test_fix_and_noqa_code_actions(client: LanguageClient, tmp_path):
         context=types.CodeActionContext(diagnostics=[diag])))
     fix, noqa = actions
     assert fix.title == "Fix CNN101: set in_features=16 * 4 * 4" and fix.is_preferred
-    (whole,) = fix.edit.changes[uri]
-    assert whole.new_text == MODEL.replace("nn.Linear(16 * 5 * 5, 120)", "nn.Linear(16 * 4 * 4, 120)")
+    (edit,) = fix.edit.changes[uri]        # one edit of the argument, not the document
+    line = MODEL.splitlines()[11]
+    start = line.index("16 * 5 * 5")
+    assert (edit.range.start, edit.range.end) == (types.Position(11, start + 5), types.Position(11, start + 10))
+    assert edit.new_text == "4 * 4"
+    assert apply(MODEL, edit) == MODEL.replace("nn.Linear(16 * 5 * 5, 120)", "nn.Linear(16 * 4 * 4, 120)")
     (edit,) = noqa.edit.changes[uri]
     assert edit.new_text == "  # noqa: CNN101" and edit.range.start.line == 11
 
@@ -111,3 +118,68 @@ async def test_project_configuration_is_respected(client: LanguageClient, tmp_pa
     (tmp_path / "pyproject.toml").write_text("[tool.cnnlint]\nignore = [\"CNN101\"]\n")
     uri = await open_and_wait(client, tmp_path / "model.py", MODEL)
     assert list(client.diagnostics[uri]) == []
+
+
+def apply(text, edit):
+    """A TextEdit applied to a text (ASCII: UTF-16 characters are code points)."""
+    lines = text.splitlines(keepends=True)
+    offset = lambda p: sum(len(x) for x in lines[:p.line]) + p.character   # noqa: E731
+    return text[:offset(edit.range.start)] + edit.new_text + text[offset(edit.range.end):]
+
+
+@pytest.mark.asyncio
+async def test_hover_on_forwards_own_parameter(client: LanguageClient, tmp_path):
+    uri = await open_and_wait(client, tmp_path / "model.py", MODEL)
+    line = MODEL.splitlines()[13]
+    assert line == "    def forward(self, x):"
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(13, line.index("x)"))))
+    assert result is not None and "x: (4, 1, 28, 28)" in result.contents.value     # the commented input
+
+
+async def raw_request(client, method, params):
+    """Send a request as raw JSON (the client's own types would refuse malformed parameters) and return the
+    server's answer: its result, or the JsonRpcException of its error reply."""
+    msg_id = str(uuid.uuid4())
+    future = Future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), 10)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"no reply to {method} {params}") from None
+    except Exception as exc:      # the error reply
+        return exc
+
+
+@pytest.mark.asyncio
+async def test_malformed_requests_get_error_replies_and_the_server_goes_on(client: LanguageClient, tmp_path):
+    uri = await open_and_wait(client, tmp_path / "model.py", MODEL)
+    unknown = (tmp_path / "never_opened.py").as_uri()
+    at = {"line": 0, "character": 0}
+    rng = {"start": at, "end": {"line": 1, "character": 0}}
+    cases = [
+        ("textDocument/hover", {"textDocument": 5}, -32602),
+        ("textDocument/hover", {"position": at}, -32602),
+        ("textDocument/hover", {"textDocument": {"uri": unknown}, "position": at}, -32602),
+        ("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 10_000, "character": 0}}, -32602),
+        ("textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": 1, "character": -4}}, -32602),
+        ("textDocument/inlayHint", {"textDocument": {"uri": unknown}, "range": rng}, -32602),
+        ("textDocument/inlayHint", {"textDocument": {"uri": uri}, "range": {"start": {"line": 5, "character": 0},
+                                                                           "end": at}}, -32602),
+        ("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": rng}, -32602),
+        ("textDocument/codeAction", {"textDocument": {"uri": unknown}, "range": rng,
+                                     "context": {"diagnostics": []}}, -32602),
+        ("textDocument/codeAction", {"textDocument": {"uri": uri}, "range": rng, "context": {"diagnostics": [
+            {"range": {"start": {"line": 99, "character": 0}, "end": {"line": 99, "character": 1}},
+             "message": "x", "source": "cnnlint", "code": "CNN101", "data": {"fix": "x"}}]}}, -32602),
+        ("textDocument/noSuchMethod", {}, -32601),
+    ]
+    for method, params, code in cases:
+        reply = await raw_request(client, method, params)
+        assert isinstance(reply, Exception), (method, params, reply)
+        assert getattr(reply, "code", None) == code, (method, params, reply)
+    # still serving: a well-formed request after all of them is answered
+    result = await client.text_document_hover_async(types.HoverParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(16, 9)))
+    assert "flat: (4, 256)" in result.contents.value

@@ -285,6 +285,7 @@ class TorchRun:
     # errors only: fixture lines the failure can be blamed on
     blame_lines: set[int] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)  # messages of the warnings the forward pass emitted
+    failed_in: str | None = None  # errors in forward: the recorded module whose call raised, if any
 
 
 def _check_torch_error(exc: BaseException) -> None:
@@ -339,6 +340,7 @@ def run_in_torch(spec: ModelSpec) -> TorchRun:
     for module in model.modules():
         handles.append(module.register_forward_pre_hook(enter))
         handles.append(module.register_forward_hook(leave))
+    recorded = {id(module): name for name, module in recorded_modules(model)}
     for name, module in recorded_modules(model):
         def hook(mod, args, output, _name=name):
             result.rows.append((_name, type(mod).__name__, _first_tensor_shape(output)))
@@ -355,6 +357,7 @@ def run_in_torch(spec: ModelSpec) -> TorchRun:
         result.blame_lines = _traceback_lines(exc, spec.path) | {
             mod.__dict__[SITE_ATTR] for mod in active if SITE_ATTR in mod.__dict__
         }
+        result.failed_in = next((recorded[id(mod)] for mod in reversed(active) if id(mod) in recorded), None)
     finally:
         for h in handles:
             h.remove()

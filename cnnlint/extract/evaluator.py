@@ -1035,6 +1035,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     passed[name] = [keyword_args[name], local[name], caller, 0]
         env = {}
         self.bind_parameters(fdef, local, node, offset, env)
+        if self.run.names is not None:      # the editor's hover on a parameter itself (`def forward(self, x):`)
+            for param in positional + list(params.kwonly_params):
+                if isinstance(local.get(param.name.value), Tensor):
+                    self.run.names.append((param.name, local[param.name.value], False))
         self_value = local.get(positional[0].name.value) if positional and func.owner is not None else None
         f = Frame(local, self_value if isinstance(self_value, V.Instance) else None, func.closure, func,
                   passed=passed)
