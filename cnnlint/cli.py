@@ -43,6 +43,10 @@ def _check_codes(option, value):
                                    f"(see `cnnlint rule --all`)")
 
 
+PYTHON_HELP = ("The Python interpreter whose installed packages the linted code imports (default: the active virtual "
+               "environment, else python3 on PATH); their source is read, never run.")
+FOLLOW_HELP = ("Read the modules the linted files import, in the project and in the environment (default: on; the "
+               "config's `follow-imports`).")
 STDIN_HELP = ("The path of the source read from stdin (`cnnlint -`): it names the file in the report, and its "
               "configuration applies.")
 
@@ -73,8 +77,10 @@ def cli():
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the result cache (.cnnlint_cache/).")
 @click.option("--stdin-filename", type=click.Path(dir_okay=False), help=STDIN_HELP)
+@click.option("--python", "python", type=click.Path(dir_okay=False), default=None, help=PYTHON_HELP)
+@click.option("--follow-imports/--no-follow-imports", "follow", default=None, help=FOLLOW_HELP)
 def check(paths, output_format, config_path, select, extend_select, ignore, statistics, apply_fix, show_diff,
-          unsafe_fixes, exit_zero, jobs, no_cache, stdin_filename):
+          unsafe_fixes, exit_zero, jobs, no_cache, stdin_filename, python, follow):
     """Lint PyTorch and Keras files and directories (default: the current directory; `-`: stdin)."""
     import gc
     # Each file's CST is large and short-lived; the default thresholds make the cyclic collector walk it again
@@ -96,13 +102,13 @@ def check(paths, output_format, config_path, select, extend_select, ignore, stat
             cfg = resolver.for_file(path)
             if cfg.excluded(path):
                 return None
-            return cfg.settings_for(path, _codes(select), _codes(ignore), _codes(extend_select))
+            return cfg.settings_for(path, _codes(select), _codes(ignore), _codes(extend_select), python, follow)
 
         if paths == ("-",):
             name = stdin_filename or "-"
             # as ruff does: a buffer piped in is linted even when its path is excluded
             cfg = resolver.for_file(name)
-            selection = cfg.settings_for(name, _codes(select), _codes(ignore), _codes(extend_select))
+            selection = cfg.settings_for(name, _codes(select), _codes(ignore), _codes(extend_select), python, follow)
             results = [_check_stdin(name, selection, apply_fix, show_diff, unsafe_fixes)]
             _report(results, [], output_format, statistics, exit_zero,
                     err=apply_fix and not show_diff)
@@ -262,7 +268,9 @@ def _columns(value):
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="Use this pyproject.toml or cnnlint.toml for every file (default: the nearest one above each).")
 @click.option("--stdin-filename", type=click.Path(dir_okay=False), help=STDIN_HELP)
-def shapes(paths, model_name, input_shapes, fmt, columns, config_path, stdin_filename):
+@click.option("--python", "python", type=click.Path(dir_okay=False), default=None, help=PYTHON_HELP)
+@click.option("--follow-imports/--no-follow-imports", "follow", default=None, help=FOLLOW_HELP)
+def shapes(paths, model_name, input_shapes, fmt, columns, config_path, stdin_filename, python, follow):
     """Per-layer output shapes, parameters and mult-adds of each PyTorch or Keras model in files or
     directories, without running them. A row where a check fails is marked with its finding; the exit code is
     then 1."""
@@ -317,7 +325,7 @@ def shapes(paths, model_name, input_shapes, fmt, columns, config_path, stdin_fil
             continue
         try:
             cfg = resolver.for_file(path)
-            selection = cfg.settings_for(path)
+            selection = cfg.settings_for(path, cli_python=python, cli_follow=follow)
         except ConfigError as exc:
             click.echo(f"cnnlint: error: {exc}", err=True)
             sys.exit(2)

@@ -32,7 +32,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-KEYS = {"select", "extend-select", "ignore", "exclude", "per-file-ignores", "severity", "inputs"}
+KEYS = {"select", "extend-select", "ignore", "exclude", "per-file-ignores", "severity", "inputs", "python",
+        "follow-imports"}
 SEVERITIES = ("error", "warning", "info")
 
 
@@ -51,6 +52,8 @@ class Config:
     per_file_ignores: dict = field(default_factory=dict)
     severity: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)     # "relative/path.py::Name" -> spec text
+    python: str | None = None          # the interpreter whose installed packages imports resolve from
+    follow_imports: bool = True
     fingerprint: str = ""
 
     def relative(self, path) -> str:
@@ -63,8 +66,9 @@ class Config:
     def excluded(self, path) -> bool:
         return _matches(self.relative(path), self.exclude)
 
-    def settings_for(self, path, cli_select=(), cli_ignore=(), cli_extend=()):
-        """The Selection for one file: CLI --select replaces the configured one; ignores add up."""
+    def settings_for(self, path, cli_select=(), cli_ignore=(), cli_extend=(), cli_python=None, cli_follow=None):
+        """The Selection for one file: CLI --select (and --python, --no-follow-imports) replace the configured
+        ones; ignores add up."""
         from .inputs import parse_spec
         from .lint import Selection
         rel = self.relative(path)
@@ -84,7 +88,8 @@ class Config:
                 parsed = parse_spec(text)
                 if parsed is not None:
                     inputs[name] = parsed
-        return Selection(select, ignore, dict(self.severity), inputs)
+        follow = self.follow_imports if cli_follow is None else cli_follow
+        return Selection(select, ignore, dict(self.severity), inputs, cli_python or self.python, follow)
 
 
 def _matches(rel: str, patterns) -> bool:
@@ -181,6 +186,16 @@ def parse(table: dict, path: Path) -> Config:
             if not isinstance(spec, str) or parse_spec(spec if "(" in spec else f"({spec})") is None:
                 raise ConfigError(f"`inputs.\"{key}\"` must be a shape like \"N, 3, 32, 32\", not {spec!r}")
         cfg.inputs = dict(inputs)
+        python = table.get("python")
+        if python is not None:
+            if not isinstance(python, str) or not python:
+                raise ConfigError("`python` must be the path of a Python interpreter, like \".venv/bin/python\"")
+            found = path.parent / python if not Path(python).is_absolute() and "/" in python else Path(python)
+            cfg.python = str(found) if found.exists() else python
+        follow = table.get("follow-imports", True)
+        if not isinstance(follow, bool):
+            raise ConfigError("`follow-imports` must be true or false")
+        cfg.follow_imports = follow
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return cfg

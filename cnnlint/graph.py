@@ -22,6 +22,7 @@ from .shapes.torch_layers import CONTAINERS, LAYERS, SEQUENTIALS
 from .values import UNKNOWN, Tensor
 
 STEP_BUDGET = 400_000     # evaluator steps one run may take
+SUBCLASS_CALL = "module.subclass_forward"    # a call of a layer subclass that runs its own forward
 
 
 @dataclass
@@ -34,6 +35,7 @@ class LayerCall:
     layer: object = None
     input_shape: Optional[tuple] = None      # Keras counts parameters from the width that arrives
     parts: Optional[list] = None             # a Keras layer made of layers: the calls inside it (its parameters)
+    start: Optional[int] = None              # a layer subclass's own forward: the first graph node recorded in it
 
 
 @dataclass
@@ -277,12 +279,14 @@ class Run:
         return self._record_layer_call(module, args, kwargs, output, node, direct)
 
     def _call_layer_subclass(self, interp, module, forward, owner, args, kwargs, node, inner, direct):
-        """A subclass of a torch layer (`class Conv2dSame(nn.Conv2d)`): its own forward if it has one, else the
-        layer's; either way one call of the layer it derives from, judged as that layer (a Conv2dSame built for 3
-        channels takes 3), and one row of the table when it has no modules of its own (a leaf, as torch counts)."""
+        """A subclass of a torch layer (`class Conv2dSame(nn.Conv2d)`): without a forward of its own it is that
+        layer, judged as it; with one (a LayerNorm2d that permutes before normalizing) what its forward does is
+        judged, op by op. Either way one row of the table when it has no modules of its own (a leaf, as torch
+        counts), holding the weights the layer's constructor made."""
         base = module.base
         base.path = module.path
         spec = LAYERS[base.kind]
+        start = self.graph.number_of_nodes()
         if inner or forward is None:
             try:
                 output = spec.transfer(base, *args, **kwargs)
@@ -295,8 +299,12 @@ class Run:
             output = Tensor(result.shape, dtype=result.dtype) if isinstance(result, Tensor) else result
         if not isinstance(output, Tensor) and not isinstance(output, tuple):
             return output
-        return self._record_layer_call(base, args, kwargs, output, node, direct, row=not module.modules,
-                                       type_name=module.type_name)
+        output = self._record_layer_call(base, args, kwargs, output, node, direct, row=not module.modules,
+                                         type_name=module.type_name, op=None if forward is None else SUBCLASS_CALL)
+        if forward is not None and self.current is not None and self.current.calls and \
+                self.current.calls[-1].layer is base:
+            self.current.calls[-1].start = start       # the ops of its forward are this row's
+        return output
 
     def _run_sequential(self, interp, children, args, kwargs, node):
         if len(args) != 1 or kwargs:
@@ -308,7 +316,8 @@ class Run:
             x = self._call_module(interp, child, [x], {}, node, False, False)
         return x
 
-    def _record_layer_call(self, layer, args, kwargs, output, node, direct, row=True, type_name=None):
+    def _record_layer_call(self, layer, args, kwargs, output, node, direct, row=True, type_name=None, op=None):
+        """Record a call of a layer; `op` (the layer's kind by default) is what the rules see it as."""
         spec = LAYERS.get(layer.kind) or KERAS_LAYERS.get(layer.kind)
         node = self.interp.site(node)
         if layer.kind.startswith("keras.") and layer.path is None:
@@ -318,7 +327,7 @@ class Run:
         for i, a in enumerate(args):
             bound[names[i] if i < len(names) else f"arg{i}"] = a
         bound.update(kwargs)
-        output = self.record(layer.kind, bound, output, node, layer=layer, direct=direct)
+        output = self.record(op or layer.kind, bound, output, node, layer=layer, direct=direct)
         if self.current is not None and row:
             first = output[0] if isinstance(output, tuple) and output else output
             shape = first.shape if isinstance(first, Tensor) else None

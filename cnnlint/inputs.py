@@ -108,6 +108,8 @@ def first_layer(interp, module, depth=0):
         return module
     if not isinstance(module, V.Instance):
         return None
+    if module.base is not None:
+        return module.base          # a subclass of a torch layer takes what that layer takes
     forward, _ = module.cls.lookup("forward")
     if not isinstance(forward, cst.FunctionDef):
         bases = {b.name for b in module.cls.external_bases()}

@@ -63,6 +63,22 @@ class RuleContext:
         import networkx as nx
         return nx.ancestors(self.run.graph, nid) if nid in self.run.graph else set()
 
+    def weight_owner(self, tensor, steps=4):
+        """The layer whose weight a tensor is (`self.weight`, perhaps through shape-keeping ops such as
+        F.normalize), or None."""
+        for _ in range(steps):
+            data = self.run.producer(tensor)
+            if data is None:
+                return None
+            if data["op"] == "module.weight":
+                return data["args"].get("layer")
+            source = next((a for a in data["args"].values() if isinstance(a, Tensor)), None) if isinstance(
+                data["args"], dict) else None
+            if not isinstance(source, Tensor) or source.shape != getattr(tensor, "shape", None):
+                return None
+            tensor = source
+        return None
+
     @property
     def layers(self):
         return self.run.layers

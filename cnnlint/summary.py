@@ -343,6 +343,8 @@ def _summarize_run(run, result, positions, text, selection):
                     break
         for part in call.parts or ():
             owner.setdefault(part.graph_node, row)
+        for n in range(call.start if call.start is not None else call.graph_node, call.graph_node):
+            owner.setdefault(n, row)
         owner[call.graph_node] = row
         summary.rows.append(row)
     if None not in macs:

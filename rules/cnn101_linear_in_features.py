@@ -1,4 +1,5 @@
-"""CNN101 linear-in-features: a Linear layer whose in_features is not the size of the last axis it receives."""
+"""CNN101 linear-in-features: a Linear layer (or F.linear with a weight tensor) whose in_features is not the size of
+the last axis it receives."""
 
 from cnnlint.fixes import flattened_factors, set_argument
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
@@ -9,7 +10,7 @@ RULE = Rule(
     code="CNN101",
     name="linear-in-features",
     severity="error",
-    summary="Linear in_features differs from the size of the last axis of its input",
+    summary="Linear in_features (or F.linear's weight) differs from the size of the last axis of its input",
     why="nn.Linear multiplies the last axis by a (out_features, in_features) weight; any other size raises "
         "'mat1 and mat2 shapes cannot be multiplied' at the first forward pass.",
     fix="Set in_features to the size that arrives (cnnlint names it), or change the layers before it.",
@@ -24,7 +25,16 @@ class Net(nn.Module):
         self.fc = nn.Linear(16 * 5 * 5, 10)
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.conv(x)), 1))
-""",),
+""", """
+import torch, torch.nn as nn, torch.nn.functional as F
+# cnnlint: input=(4, 32)
+class Head(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(10, 64))
+    def forward(self, x):
+        return F.linear(x, self.w)
+"""),
     silent=("""
 import torch, torch.nn as nn
 # cnnlint: input=(4, 1, 28, 28)
@@ -41,6 +51,7 @@ class Net(nn.Module):
 
 
 def check(ctx):
+    check_functional(ctx)
     for nid, data, layer, x in ctx.layer_calls(("Linear", "Bilinear")):
         if not isinstance(x, Tensor) or not x.shape:
             continue
@@ -60,3 +71,20 @@ def check(ctx):
         fix = set_argument(layer, param, last, flattened_factors(ctx.run, x)) if isinstance(last, int) else None
         ctx.report("CNN101", ctx.where_built(layer, data, param), message,
                    ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")], fix=fix)
+
+
+def check_functional(ctx):
+    """F.linear(x, weight): the weight is (out_features, in_features)."""
+    for nid, data in ctx.nodes({"torch.nn.functional.linear"}):
+        x, w = data["args"].get("input"), data["args"].get("weight")
+        if not (isinstance(x, Tensor) and x.shape and isinstance(w, Tensor) and w.shape and len(w.shape) == 2):
+            continue
+        expected, last = w.shape[1], x.shape[-1]
+        if not ctx.differs(last, expected):
+            continue
+        owner = ctx.weight_owner(w)
+        whose = f" (the weight of {ctx.layer_label(owner)})" if owner is not None else ""
+        message = (f"F.linear with a weight of shape {shape_text(w)}{whose} expects {show(expected)} input "
+                   f"features, but the tensor it receives is {shape_text(x)}: its last axis is {show(last)}")
+        where = ctx.where_built(owner, data, "in_features") if owner is not None else data["cst"]
+        ctx.report("CNN101", where, message, ctx.chain(x) + [(data["cst"], "F.linear is called here")])

@@ -3,6 +3,7 @@
 from cnnlint.fixes import code_of, replace_call_argument, set_argument
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
+from cnnlint.shapes import dims as D
 from cnnlint.values import Tensor
 
 from ._helpers import sequence_source
@@ -53,7 +54,29 @@ def channel_axis(layer, x):
     return None
 
 
+def check_functional(ctx):
+    """F.conv2d(x, weight, ..., groups): the weight is (out_channels, in_channels / groups, *kernel)."""
+    for n in (1, 2, 3):
+        for nid, data in ctx.nodes({f"torch.nn.functional.conv{n}d"}):
+            x, w, groups = data["args"].get("input"), data["args"].get("weight"), data["args"].get("groups", 1)
+            if not (isinstance(x, Tensor) and x.shape and isinstance(w, Tensor) and w.shape and len(w.shape) == n + 2
+                    and isinstance(groups, int) and x.rank in (n + 1, n + 2)):
+                continue
+            axis = 1 if x.rank == n + 2 else 0
+            expected = D.mul(w.shape[1], groups) if w.shape[1] is not None else None
+            got = x.shape[axis]
+            if not ctx.differs(got, expected):
+                continue
+            owner = ctx.weight_owner(w)
+            whose = f" (the weight of {ctx.layer_label(owner)})" if owner is not None else ""
+            ctx.report("CNN102", ctx.where_built(owner, data, "in_channels") if owner is not None else data["cst"],
+                       f"F.conv{n}d with a weight of shape {shape_text(w)}{whose} and groups={groups} expects "
+                       f"{show(expected)} input channels, but the tensor it receives is {shape_text(x)}: axis {axis} "
+                       f"has {show(got)}", ctx.chain(x) + [(data["cst"], f"F.conv{n}d is called here")])
+
+
 def check(ctx):
+    check_functional(ctx)
     for nid, data, layer, x in ctx.layer_calls(CONVS):
         if not isinstance(x, Tensor) or x.shape is None:
             continue

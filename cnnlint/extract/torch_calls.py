@@ -382,12 +382,14 @@ class TorchMixin:
         if spec is not None and name in spec.params:
             return UNKNOWN
         if name == "weight":
-            return Tensor(_weight_shape(layer))
+            # a node of its own: a check of F.linear(x, self.weight) finds the layer whose constructor sized it
+            return self.run.record(WEIGHT, {"layer": layer}, Tensor(_weight_shape(layer), param=True), layer.call)
         if name in ("bias",):
             return Tensor(None)
         return UNKNOWN
 
 
+WEIGHT = "module.weight"        # graph op of a layer's weight read as a tensor (self.weight)
 _CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 
 
