@@ -150,7 +150,10 @@ class External:
     raw: Optional[str] = None
 
     def attr(self, name):
-        return External(f"{self.name}.{name}", None if self.raw is None else f"{self.raw}.{name}")
+        if self.raw is None:
+            return External(f"{self.name}.{name}")
+        # a module's attribute is a name of it; a name's attribute, an attribute of that name
+        return External(f"{self.name}.{name}", f"{self.raw}.{name}" if ":" in self.raw else f"{self.raw}:{name}")
 
 
 @dataclass(eq=False)

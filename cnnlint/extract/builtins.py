@@ -448,6 +448,9 @@ def is_instance(value, kind):
         return None
     if isinstance(kind, V.External):
         name = canonical(kind.name)
+        abc = _ABCS.get(name.replace("typing.", "collections.abc."))
+        if abc is not None:
+            return _abc_instance(value, abc)
         if name == "functools.partial":
             return True if isinstance(value, V.Partial) else False if isinstance(value, (
                 V.Function, V.ClassValue, V.Layer, V.Instance, Tensor) + _PLAIN) or is_class(value) else None
@@ -472,6 +475,27 @@ def is_instance(value, kind):
                 is_class(value):
             return False
         return None
+    return None
+
+
+_ABCS = {"collections.abc.Iterable": "iterable", "collections.abc.Sequence": "sequence",
+         "collections.abc.Mapping": "mapping", "collections.abc.Callable": "callable"}
+
+
+def _abc_instance(value, abc):
+    """isinstance(value, collections.abc.Iterable / Sequence / Mapping / Callable) for the values we know."""
+    if isinstance(value, (PList, PDict)) and value.poisoned:
+        return None if abc != "callable" else False
+    if isinstance(value, (list, tuple, str, range)):
+        return abc in ("iterable", "sequence")
+    if isinstance(value, dict):
+        return abc in ("iterable", "mapping")
+    if isinstance(value, Tensor):
+        return abc == "iterable"
+    if isinstance(value, (V.Function, V.Partial, V.ClassValue, V.Layer)) or is_class(value):
+        return abc == "callable" or (abc == "iterable" and isinstance(value, V.Layer) and value.kind in CONTAINERS)
+    if isinstance(value, (int, float, bool, D.Expr, type(None))):
+        return False
     return None
 
 

@@ -88,6 +88,21 @@ class Frame:
             return None
         return self.locals if self.closure is None else ChainMap(self.locals, self.closure)
 
+class Tail:
+    """A tuple or list whose last items are there on some paths only: `names = ("a", "b")` then, under an undecided
+    condition, `names += ("c",)`. Only a for loop reads it (the last items run under the condition); anything else
+    sees a value it does not know."""
+
+    __slots__ = ("items", "certain")
+
+    def __init__(self, items, certain):
+        self.items = list(items)
+        self.certain = certain
+
+    def __bool__(self):
+        raise TypeError("a Tail has no truth value")
+
+
 def truth(v):
     """Python truthiness, or None when it cannot be decided."""
     if v is UNKNOWN or isinstance(v, (Tensor, D.Expr)):
@@ -117,6 +132,9 @@ def join(a, b):
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and type(a) is type(b):
         return type(a)(join(x, y) for x, y in zip(a, b)) if type(a) is not tuple else tuple(
             join(x, y) for x, y in zip(a, b))
+    tail = _tail(a, b) or _tail(b, a)
+    if tail is not None:
+        return tail
     if type(a) is type(b) and isinstance(a, (int, float, str, bool, D.Expr)) and a == b:
         return a
     if a is None and b is None:
@@ -127,6 +145,20 @@ def join(a, b):
         if isinstance(wrapper, V.Layer) and wrapper.kind in WRAPPERS and wrapper.children.get("module") is inner:
             return inner   # `model = nn.DataParallel(model)` on some machines: called, both run the model
     return UNKNOWN
+
+def _tail(short, long):
+    """`long` extends `short` by items present on one path only: the Tail they join to, else None."""
+    if isinstance(short, Tail) or not isinstance(short, (tuple, list)) or not isinstance(long, (tuple, list, Tail)):
+        return None
+    if getattr(short, "poisoned", False) or getattr(long, "poisoned", False):
+        return None
+    items = long.items if isinstance(long, Tail) else list(long)
+    certain = min(len(short), long.certain) if isinstance(long, Tail) else len(short)
+    if len(items) <= len(short) or any(x is not y and not (type(x) is type(y) and isinstance(x, (str, int, float))
+                                                           and x == y) for x, y in zip(short, items)):
+        return None
+    return Tail(items, certain)
+
 
 def _is_dimlike(v):
     return isinstance(v, D.Expr) or (isinstance(v, int) and not isinstance(v, bool))

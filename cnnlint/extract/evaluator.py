@@ -21,7 +21,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, Tail,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .torch_calls import TorchMixin
@@ -363,8 +363,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def exec_for(self, stmt, frame):
         iterable = self.eval(stmt.iter, frame)
-        items = self.iterate(iterable)
         body = stmt.body.body
+        if isinstance(iterable, Tail) and stmt.orelse is None and not _contains_loop_exit(body):
+            # the items every path has, then the ones some paths add, under that condition
+            self.run_items(stmt.target, body, iterable.items[:iterable.certain], frame)
+            rest = iterable.items[iterable.certain:]
+            self.exec_both(frame, lambda f: self.run_items(stmt.target, body, rest, f), lambda f: None)
+            return
+        items = self.iterate(iterable)
         if items is None or len(items) > MAX_UNROLL or _contains_loop_exit(body):
             self.exec_unknown_loop(body, frame, stmt.target, items)
             return
@@ -380,6 +386,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return
         if stmt.orelse is not None:
             self.exec_body(stmt.orelse.body.body, frame)
+
+    def run_items(self, target, body, items, frame):
+        """A loop body without break or continue, unrolled over known items."""
+        for item in items:
+            self.assign(target, item, frame)
+            self.exec_body(body, frame)
+            if frame.halt:
+                return
 
     def exec_unknown_loop(self, body, frame, target, items=None):
         """A loop we cannot unroll: run the body from the entry state, join, run once more, join."""
@@ -1111,7 +1125,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return self.follow(base.attr(name))
         if isinstance(base, V.PyModule):
             found = base.ctx.loader.attribute(base.ctx, name)
-            return found if found is not None else V.External(canonical(f"{base.name}.{name}"), f"{base.name}.{name}")
+            return found if found is not None else V.External(canonical(f"{base.name}.{name}"), f"{base.name}:{name}")
         if isinstance(base, Tensor):
             return self.tensor_attr(base, name, node)
         if isinstance(base, V.Layer):

@@ -103,7 +103,8 @@ def import_source(imp, package) -> str | None:
 
 def bindings(imp, package=None, raw=False):
     """(local name, imported name) pairs of one import statement: canonical names (`keras.src.layers.Dense` ->
-    `keras.layers.Dense`), or the absolute names as written with raw=True. A star import binds nothing here."""
+    `keras.layers.Dense`), or, with raw=True, the absolute names as written, `module:name` for a name imported from
+    a module (`from .blocks import ConvBlock` in pkg -> `pkg.blocks:ConvBlock`). A star import binds nothing here."""
     spell = (lambda n: n) if raw else canonical
     if isinstance(imp, cst.Import):
         for alias in imp.names:
@@ -121,7 +122,7 @@ def bindings(imp, package=None, raw=False):
     base = import_source(imp, package)
     for alias in imp.names:
         local = alias.asname.name.value if alias.asname else alias.name.value
-        yield local, spell(f"{base}.{alias.name.value}")
+        yield local, f"{base}:{alias.name.value}" if raw else canonical(f"{base}.{alias.name.value}")
 
 
 def resolve_imports(module: cst.Module, package=None, raw=False) -> dict:

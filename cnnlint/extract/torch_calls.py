@@ -9,13 +9,13 @@ import libcst as cst
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes import functions as FN
-from ..shapes.torch_layers import CONTAINERS, LAYERS, WRAPPERS
+from ..shapes.torch_layers import CONTAINERS, LAYERS, SIZE_PARAMS, WRAPPERS
 from ..values import UNKNOWN, Tensor
 from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .builtins import module_method
-from .domain import (MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, BuiltinMethod, Frame, PDict, PList,
+from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, BuiltinMethod, Frame, PDict, PList,
                      _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
@@ -275,6 +275,11 @@ class TorchMixin:
             return self.call_builtin("dict", args, kwargs, node, frame)
         if name.startswith("math."):
             return self.call_math(name[5:], args)
+        if name == "itertools.repeat" and len(args) == 2 and isinstance(args[1], int) and 0 <= args[1] <= MAX_UNROLL:
+            return PList([args[0]] * args[1])
+        if name == "itertools.chain":
+            parts = [self.iterate(a) for a in args]
+            return UNKNOWN if any(p is None for p in parts) else PList(x for p in parts for x in p)
         if name == "numpy.linspace":
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
@@ -314,6 +319,9 @@ class TorchMixin:
         if len(args) > len(spec.params):
             bound["__unknown__"] = True
         bound.update(kwargs)
+        for param in SIZE_PARAMS.intersection(bound):
+            if bound[param] is UNKNOWN:
+                bound[param] = self.size_symbol(spec, param, node)
         layer = V.Layer(spec.kind, bound, self.site(node))
         if frame is not None and frame.passed and isinstance(node, cst.Call):
             # a size passed down as a parameter (`nn.Conv2d(cin, ...)` in a block built as `Block(64, ...)`) is
@@ -329,6 +337,19 @@ class TorchMixin:
             layer.path = self.run.keras_name(layer)     # Keras names a layer when it is made, not when called
         self.run.layers.append(layer)
         return layer
+
+    def size_symbol(self, spec, param, node):
+        """A positive symbol for a layer size the code does not pin down, named as the argument was written
+        (`in_chans`, `self.num_features`) when it was a name, else after the parameter."""
+        written = None
+        if isinstance(node, cst.Call) and not any(a.star for a in node.args):
+            positional = [a.value for a in node.args if a.keyword is None]
+            index = spec.params.index(param)
+            written = positional[index] if index < len(positional) else next(
+                (a.value for a in node.args if a.keyword is not None and a.keyword.value == param), None)
+        name = dotted(written) if written is not None else None
+        base = name.rsplit(".", 1)[-1] if name else param
+        return self.run.solver.fresh(base if base.isidentifier() else param)
 
     def record_fn(self, name, args, kwargs, node, spec=None):
         spec = spec or FN.lookup(name)

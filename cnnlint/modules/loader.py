@@ -55,8 +55,10 @@ def modelled(name: str) -> bool:
             or name in KERAS_ENTRY_POINTS or FN.lookup(name) is not None)
 
 
+@lru_cache(maxsize=65536)
 def followed(raw: str) -> bool:
-    """Whether an imported name is read from source."""
+    """Whether an imported name (`a.b` for a module, `a.b:name` for a name of one) is read from source."""
+    raw = raw.replace(":", ".")
     if raw.split(".", 1)[0] not in MODELLED:
         return True
     name = canonical(raw)
@@ -226,6 +228,7 @@ class Loader:
         self.deps: dict = {}                   # path -> digest of every module read
         self.missing: set = set()              # module names looked for and not found
         self._capture: list = []
+        self._resolving: set = set()
 
     def touch(self, ctx):
         if ctx.path and ctx.path not in self.deps:
@@ -240,8 +243,9 @@ class Loader:
 
     # -- names --------------------------------------------------------------------------------------------------------
     def resolve(self, raw: str):
-        """The value an absolute imported name has in its module's source: a PyModule, a class, a function, a
-        constant; None when it is not read from source or cannot be found."""
+        """The value an absolute imported name has in its module's source: a PyModule for a module (`a.b`), a
+        class, a function, a constant for a name of a module (`a.b:name`, `a.b:name.attr`); None when it is not
+        read from source, cannot be found, or is being resolved already (an import cycle)."""
         hit = self.resolved.get(raw)
         if hit is not None:
             value, paths, names = hit
@@ -250,14 +254,16 @@ class Loader:
             for name in names:
                 self._miss(name)
             return value
-        if not followed(raw):
+        if not followed(raw) or raw in self._resolving:
             return None
+        self._resolving.add(raw)
         capture = (set(), set())
         self._capture.append(capture)
         try:
             value = self._resolve(raw)
         finally:
             self._capture.pop()
+            self._resolving.discard(raw)
         self.resolved[raw] = (value, frozenset(p for p in capture[0] if p), frozenset(capture[1]))
         for paths, names in self._capture:
             paths |= capture[0]
@@ -265,20 +271,24 @@ class Loader:
         return value
 
     def _resolve(self, raw):
-        spec = self.finder.find(raw)
-        if spec is not None:
-            return self.module(spec)
-        parent, _, attr = raw.rpartition(".")
-        if not parent:
-            self._miss(raw)
+        """A module as the import system finds it; a name of a module as that module's source binds it (a name a
+        package re-exports wins over its submodule of the same name, as after `from .c import c`)."""
+        module, colon, names = raw.partition(":")
+        spec = self.finder.find(module)
+        if spec is None:
+            self._miss(module)
             return None
-        owner = self.resolve(parent)
-        if isinstance(owner, V.PyModule):
-            found = self.attribute(owner.ctx, attr)
-            if found is None and not attr.startswith("__"):
-                self._miss(raw)
-            return found
-        return None
+        value = self.module(spec)
+        for name in names.split(".") if colon else ():
+            if not isinstance(value, V.PyModule):
+                return None
+            found = self.attribute(value.ctx, name)
+            if found is None:
+                if not name.startswith("__"):
+                    self._miss(f"{value.name}.{name}")
+                return None
+            value = found
+        return value
 
     def module(self, spec) -> V.PyModule:
         ctx = self.contexts.get(spec.name)
@@ -301,26 +311,26 @@ class Loader:
         """What `module.name` is, reading the module's source; None when it is not known."""
         self.touch(ctx)
         if ctx.name and not followed(f"{ctx.name}.{name}"):
-            return V.External(canonical(f"{ctx.name}.{name}"), f"{ctx.name}.{name}")
+            return V.External(canonical(f"{ctx.name}.{name}"), f"{ctx.name}:{name}")
         if ctx.pending and name in ctx.pending:
             self.bind(ctx, name)
-        if name in ctx.globals:
-            value = ctx.globals[name]
-            if isinstance(value, V.External) and value.raw is not None:
-                found = self.resolve(value.raw)
-                return found if found is not None else value
+        value = ctx.globals.get(name)
+        if value is None and name in ctx.raw_imports:
+            value = V.External(ctx.imports[name], ctx.raw_imports[name])
+        if name in ctx.globals and not isinstance(value, V.External):
             return value
-        if name in ctx.raw_imports:
-            found = self.resolve(ctx.raw_imports[name])
-            return found if found is not None else V.External(ctx.imports[name], ctx.raw_imports[name])
-        found = self.star_lookup(ctx, name)
-        if found is not None:
-            return found
-        if ctx.name and not name.startswith("__"):
+        if isinstance(value, V.External) and value.raw is not None:
+            found = self.resolve(value.raw)
+            if found is not None:
+                return found
+        if value is None:
+            value = self.star_lookup(ctx, name)
+        if (value is None or isinstance(value, V.External)) and ctx.name and not name.startswith("__"):
+            # `from pkg import sub` inside pkg itself, or a submodule the package never names: the module
             spec = self.finder.find(f"{ctx.name}.{name}")
             if spec is not None:
                 return self.module(spec)
-        return None
+        return value
 
     def star_lookup(self, ctx, name: str):
         """A name a module has from `from m import *`: the last star-imported module that defines it (a later
@@ -336,7 +346,7 @@ class Loader:
             if not followed(source):
                 full = canonical(f"{source}.{name}")
                 if modelled(full):
-                    return V.External(full, f"{source}.{name}")
+                    return V.External(full, f"{source}:{name}")
                 continue
             found = self.resolve(source)
             if isinstance(found, V.PyModule) and name in found.ctx.source:

@@ -432,7 +432,8 @@ def _flatten(a):
 
 def reshape_shape(shape, target):
     """The shape view/reshape produces: -1 inferred when the element count divides; None where unknown."""
-    if not isinstance(target, (list, tuple)):
+    target = sizes(target)
+    if target is None:
         return None
     dims = [as_dim(t) for t in target]
     if dims.count(-1) > 1:
@@ -632,11 +633,21 @@ def _sort(a):
 
 
 # -- creation ---------------------------------------------------------------------------------------------------
+def sizes(args):
+    """The sizes a `*size` argument lists: zeros(2, 3) and zeros((2, 3)) alike; None when not known, which is also
+    the case of a lone argument that is not known to be one size (zeros(shape): it may be a sequence)."""
+    if isinstance(args, (list, tuple)) and len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = args[0]
+    if not isinstance(args, (list, tuple)) or getattr(args, "poisoned", False):
+        return None
+    if len(args) == 1 and not isinstance(args[0], (int, D.Expr)):
+        return None
+    return args
+
+
 def _size_arg(size):
-    if isinstance(size, (list, tuple)):
-        dims = [as_dim(s) for s in size]
-        return tuple(dims)
-    return None
+    found = sizes(size)
+    return None if found is None else tuple(as_dim(s) for s in found)
 
 
 @fn("torch.randn torch.rand torch.zeros torch.ones torch.empty", "*size, **kwargs")

@@ -448,6 +448,11 @@ for _names, _axes in (("Softmax LogSoftmax Softmin GLU Unflatten", "dim"), ("Fla
 
 
 # Containers are modules but have no transfer of their own: the evaluator runs Sequential's children.
+# constructor parameters that are always a count of features or channels (a positive int): one the code does not
+# pin down is a symbol, so that the layers after it are still followed and checked for every value it may take
+SIZE_PARAMS = {"in_channels", "out_channels", "in_features", "out_features", "num_features", "num_channels",
+               "embed_dim", "hidden_size", "input_size", "embedding_dim", "d_model", "in1_features", "in2_features"}
+
 # Wrappers that run the module they are given, registered as their child `module`
 WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel"}
 CONTAINERS = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
