@@ -2,7 +2,7 @@
 """Recall by mutation: how many real shape bugs cnnlint catches in released model code.
 
     python bench/mutants.py                    full measurement (torchvision, timm, keras.applications)
-    python bench/mutants.py --quick            a small sample, a few minutes
+    python bench/mutants.py --quick            a small sample (8 files per package, 4 mutants each): minutes
     python bench/mutants.py --package timm --per-file 4 --seed 1 --show-missed --json out.json
 
 1. Mutate: each model file of a package (unpacked by bench/corpus.sh) gets one-change mutants: an integer
@@ -691,6 +691,14 @@ def measure(package: Package, args, version: str) -> dict:
     }
 
 
+def missed_class(record: dict) -> str:
+    """`layer-arg Conv2dNormActivation`, `dim cat`, `drop-op flatten`: what a missed mutant changed."""
+    if record["op"] == "add-to-concat" and " + " in record["what"]:
+        return "add-to-concat a + b"
+    callee = re.match(r"`?([\w.]+)", record["what"])
+    return f"{record['op']} {callee.group(1) if callee else '?'}"
+
+
 def pct(a, b):
     return f"{100 * a / b:.0f}%" if b else "–"
 
@@ -715,6 +723,9 @@ def report(results: list[dict], show_missed: bool):
               f"{totals['generated']:7} {totals['kept']:5} {totals['flagged']:7} "
               f"{pct(totals['flagged'], totals['kept']):>7}   {'':25}   {'':10}   {totals['false']:12}")
     for p in results:
+        print(f"  {p['package']}: oracle {p['oracle_seconds']:.0f} s ({p['oracle_runs']} runs, the rest cached), "
+              f"cnnlint {p['lint_seconds']:.0f} s")
+    for p in results:
         for x in p["original_errors"]:
             print(f"  false alarm: {p['package']} {x['file']}:{x['line']}: {x['code']} {x['message'][:120]}")
     print()
@@ -729,6 +740,18 @@ def report(results: list[dict], show_missed: bool):
         print(f"  {op:16} generated {c['generated']:4}  kept {c['kept']:4}  flagged {c['flagged']:4}"
               f"  recall {pct(c['flagged'], c['kept'])}")
     if show_missed:
+        print()
+        print("missed, by class (mutation and the layer or op it changed):")
+        classes = defaultdict(list)
+        for p in results:
+            for r in p["mutants"]:
+                if r["kept"] and not r["flagged"]:
+                    classes[missed_class(r)].append(r)
+        for name, rs in sorted(classes.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+            r = rs[0]
+            message = " ".join((r["torch"].get("message") or "").split())[:110]
+            print(f"  {len(rs):4}  {name:40} e.g. {r['file']}:{r['line']} {r['what']}: {r['torch']['type']}: "
+                  f"{message}")
         print()
         print("missed (kept, not flagged):")
         for p in results:
@@ -749,19 +772,19 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--package", action="append", choices=sorted(PACKAGES),
                         help="only this package (repeatable; default: all)")
-    parser.add_argument("--per-file", type=int, default=None, help="mutants per file (default 8, quick 3)")
+    parser.add_argument("--per-file", type=int, default=None, help="mutants per file (default 8, quick 4)")
     parser.add_argument("--files", dest="files_per_package", type=int, default=None,
-                        help="a seeded sample of this many files per package (default all, quick 5)")
+                        help="a seeded sample of this many files per package (default all, quick 8)")
     parser.add_argument("--seed", default="0")
     parser.add_argument("--workers", type=int, default=2, help="oracle and cnnlint processes (default 2)")
-    parser.add_argument("--quick", action="store_true", help="a small sample: 5 files per package, 3 mutants each")
+    parser.add_argument("--quick", action="store_true", help="a small sample: 8 files per package, 4 mutants each")
     parser.add_argument("--show-missed", action="store_true", help="list the kept mutants cnnlint missed")
     parser.add_argument("--json", metavar="FILE", help="write every number and mutant as JSON ('-': stdout)")
     args = parser.parse_args(argv)
     if args.per_file is None:
-        args.per_file = 3 if args.quick else 8
+        args.per_file = 4 if args.quick else 8
     if args.files_per_package is None and args.quick:
-        args.files_per_package = 5
+        args.files_per_package = 8
     missing = [p for p in args.package or PACKAGES if not (CORPUS / PACKAGES[p].corpus / ".complete").exists()]
     if missing:
         say(f"fetching the corpus (bench/corpus.sh) for {', '.join(missing)}")

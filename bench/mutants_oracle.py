@@ -41,7 +41,7 @@ import warnings
 
 SITE_ATTR = "_mutants_built_at"
 MEMORY_LIMIT = 6 << 30          # address space of one child
-CANDIDATE_BUILDERS = 6          # builders tried by a baseline job (in order of expected size)
+CANDIDATE_BUILDERS = 4          # builders tried by a baseline job (in order of expected size)
 MAX_BUILDERS = 2                # kept for the mutants: chosen to cover the most lines
 SLOW_BUILDER = 10.0             # seconds: a builder slower than this at baseline is not used
 
