@@ -522,6 +522,7 @@ class Linter:
         self.package = package
         self.exe = shutil.which("cnnlint") or sys.exit("cnnlint is not installed: pip install -e .")
         self.trees: queue.Queue = queue.Queue()
+        self.paths: list[Path] = []
         source = CORPUS / package.corpus
         for i in range(workers):
             tree = CACHE / "trees" / f"{package.name}.{i}"
@@ -532,6 +533,7 @@ class Linter:
             for f in files:              # undo whatever an interrupted run left there
                 shutil.copyfile(source / f, tree / f)
             self.trees.put(tree)
+            self.paths.append(tree)
 
     def lint(self, relpath: str, text: str) -> dict:
         tree = self.trees.get()
@@ -558,14 +560,14 @@ class Linter:
 
 def known_shape_lines(text: str, path: str) -> set[int]:
     """Lines of the layer calls (and their constructors) whose output shape cnnlint works out, on the original
-    file: where cnnlint "knew the shape" of a mutated layer."""
+    file at `path` (in a copy of its package's tree, so that its imports are followed as the CLI follows them):
+    where cnnlint "knew the shape" of a mutated layer."""
     try:
-        from cnnlint.analysis import analyze_module
-        from cnnlint.parse import parse
+        from cnnlint.lint import lint_text
         from cnnlint.positions import Positions
-        module = parse(text)
-        analysis = analyze_module(module, text, path)
-        positions = Positions(module)
+        result = lint_text(text, path, keep_analysis=True)
+        analysis = result.analysis
+        positions = getattr(result, "positions", None) or Positions(result.module)
     except Exception:  # noqa: BLE001 -- an optional figure
         return set()
     lines = set()
@@ -656,7 +658,7 @@ def measure(package: Package, args, version: str) -> dict:
     with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
         originals = dict(zip(runnable, pool.map(lambda f: linter.lint(f, sources[f]), runnable)))
         lints = list(pool.map(lambda r: linter.lint(r["file"], r["source"]), kept))
-    known = {f: known_shape_lines(sources[f], str(root / f)) for f in {r["file"] for r in kept}}
+    known = {f: known_shape_lines(sources[f], str(linter.paths[0] / f)) for f in {r["file"] for r in kept}}
     for r, lint in zip(kept, lints):
         lines = target_lines(r["line"], r["end_line"], r["torch"], r["file"])
         hits = flagged_by(lint["findings"], lines)
