@@ -146,7 +146,9 @@ def _reached(run, module):
             return True
         if id(m) not in seen:
             seen.add(id(m))
-            stack.extend(c for c in (m.modules if isinstance(m, V.Instance) else m.children).values() if V.is_module(c))
+            inner = m.alternatives if isinstance(m, V.Either) else (
+                m.modules if isinstance(m, V.Instance) else m.children).values()
+            stack.extend(c for c in inner if V.is_module(c))
     return False
 
 

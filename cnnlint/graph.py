@@ -14,7 +14,7 @@ from typing import Optional
 import networkx as nx
 
 from . import values as V
-from .extract.domain import BudgetExceeded, PList
+from .extract.domain import BudgetExceeded, PList, join
 from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
 from .shapes.keras_layers import KERAS_BUILD_SUBLAYERS, KERAS_LAYERS
@@ -109,6 +109,11 @@ def assign_paths(root):
             return
         seen.add(id(module))
         module.path = prefix
+        if isinstance(module, V.Either):
+            for alt in module.alternatives:
+                seen.discard(id(alt))
+                walk(alt, prefix)
+            return
         children = module.modules if isinstance(module, V.Instance) else module.children
         for name, child in children.items():
             if V.is_module(child):
@@ -184,6 +189,9 @@ class Run:
         return run
 
     def call_module(self, interp, module, args, kwargs, node, skip_user_forward=False, name=None, source="example"):
+        if isinstance(module, V.Either):
+            return self._call_either(module, lambda alt: self.call_module(interp, alt, args, kwargs, node,
+                                                                          skip_user_forward, name, source))
         if isinstance(module, V.Instance) and not module.cls.is_module_class():
             # a callable object of the user's (a Keras layer, a helper class): its own __call__, if we have it
             method, owner = module.cls.lookup("__call__")
@@ -212,7 +220,19 @@ class Run:
                 self.current.last_node = self.graph.number_of_nodes()
                 self.current = None
 
+    @staticmethod
+    def _call_either(module, call):
+        """Each module it may be, on the same input; what they return, joined."""
+        result = None
+        for i, alt in enumerate(module.alternatives):
+            out = call(alt)
+            result = out if i == 0 else join(result, out)
+        return result
+
     def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
+        if isinstance(module, V.Either):
+            return self._call_either(module, lambda alt: self._call_module(interp, alt, args, kwargs, node,
+                                                                           skip_user_forward, direct))
         if not _keras_composite(module):
             return self._call_leaf_or_module(interp, module, args, kwargs, node, skip_user_forward, direct)
         if isinstance(module, V.Layer) and module.path is None:

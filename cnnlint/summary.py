@@ -216,6 +216,11 @@ def total_parameters(root):
         if id(module) in seen or total is None:
             return
         seen.add(id(module))
+        if isinstance(module, V.Either):
+            counts = {total_parameters(alt) for alt in module.alternatives}
+            n = counts.pop() if len(counts) == 1 else None    # one of them: known when they agree
+            total = total + n if n is not None and total is not None else None
+            return
         if isinstance(module, V.Instance):
             own = own_weights(module)
             if module.base is not None:      # a subclass of a torch layer holds that layer's weights

@@ -210,8 +210,26 @@ class Super:
     after: ClassValue
 
 
+@dataclass(eq=False)
+class Either:
+    """One of several modules, the code not deciding which: `DropPath(p) if p > 0. else nn.Identity()`. Called, each
+    runs on the input and the outputs are joined; its path is the name both would have."""
+
+    alternatives: list
+    path: Optional[str] = None
+
+    @staticmethod
+    def of(a, b):
+        alternatives = []
+        for value in (a, b):
+            for alt in (value.alternatives if isinstance(value, Either) else [value]):
+                if not any(alt is seen for seen in alternatives):
+                    alternatives.append(alt)
+        return alternatives[0] if len(alternatives) == 1 else Either(alternatives)
+
+
 def is_module(value) -> bool:
-    return isinstance(value, (Layer, Instance))
+    return isinstance(value, (Layer, Instance, Either))
 
 
 def is_keras(module) -> bool:

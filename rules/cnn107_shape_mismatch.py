@@ -77,9 +77,11 @@ def _broadcast_clash(ctx, a, b):
         return None
     for i in range(1, min(len(a.shape), len(b.shape)) + 1):
         x, y = a.shape[-i], b.shape[-i]
-        if x is None or y is None:
+        if x is None or y is None or x == 1 or y == 1:
             continue
-        if ctx.differs(x, y) and not ctx.solver.can_be_one(x) and not ctx.solver.can_be_one(y):
+        if ctx.solver.can_be_one(x) or ctx.solver.can_be_one(y):
+            continue        # it may broadcast: nothing to settle either (x == y is not implied)
+        if ctx.differs(x, y):
             return max(len(a.shape), len(b.shape)) - i, x, y
     return None
 

@@ -509,6 +509,9 @@ def is_subclass(cls, kind):
             bases = {canonical(b.name) for b in cls.external_bases()}
             if name in bases or name == "torch.nn.Module" and cls.is_torch_module():
                 return True
+            if bases and all(b == "torch.nn.Module" or b in LAYERS or b in CONTAINERS for b in bases) and (
+                    name in LAYERS or name in CONTAINERS):
+                return False      # derived from nn.Module (or other layers) only: not an nn.AvgPool2d
             return None
         return None
     if is_class(cls) and isinstance(cls, V.External):

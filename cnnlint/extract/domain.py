@@ -112,7 +112,7 @@ def truth(v):
     if isinstance(v, V.Layer):
         return bool(v.children) if v.kind in CONTAINERS else True
     if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod,
-                      V.Partial, V.PyModule)):
+                      V.Partial, V.PyModule, V.Either)):
         return True
     try:
         return bool(v)
@@ -144,6 +144,8 @@ def join(a, b):
     for wrapper, inner in ((a, b), (b, a)):
         if isinstance(wrapper, V.Layer) and wrapper.kind in WRAPPERS and wrapper.children.get("module") is inner:
             return inner   # `model = nn.DataParallel(model)` on some machines: called, both run the model
+    if V.is_module(a) and V.is_module(b) and len(getattr(a, "alternatives", ())) < 4:
+        return V.Either.of(a, b)
     return UNKNOWN
 
 def _tail(short, long):

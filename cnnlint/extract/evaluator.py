@@ -328,9 +328,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     attrs[key] = UNKNOWN
             mods = {}
             for key in list(mods_a) + [k for k in mods_b if k not in mods_a]:
-                same = key in mods_a and key in mods_b and mods_a[key] is mods_b[key]
-                mods[key] = mods_a[key] if same else UNKNOWN
-                if not same:
+                joined = join(mods_a[key], mods_b[key]) if key in mods_a and key in mods_b else UNKNOWN
+                mods[key] = joined     # the same module, one of two (an Either), or unknown
+                if joined is UNKNOWN:
                     attrs[key] = UNKNOWN
             self_obj.attrs, self_obj.modules = attrs, {k: m for k, m in mods.items() if m is not UNKNOWN}
 
@@ -569,7 +569,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return None
         if name in BUILTINS:
             return BUILTINS[name]
-        if ctx.stars and ctx.loader is not None:
+        if ctx.loader is not None and (ctx.stars or ctx.pending and "*" in ctx.pending):
             found = ctx.loader.star_lookup(ctx, name)
             if found is not None:
                 return found
@@ -924,7 +924,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return self.instantiate(func, args, kwargs, node)
         if isinstance(func, V.External):
             return self.call_external(canonical(func.name), args, kwargs, node, frame)
-        if isinstance(func, (V.Layer, V.Instance)):
+        if isinstance(func, (V.Layer, V.Instance, V.Either)):
             return self.run.call_module(self, func, args, kwargs, node)
         if isinstance(func, V.TensorMethod):
             return self.call_tensor_method(func, args, kwargs, node)
@@ -1132,6 +1132,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return self.layer_attr(base, name)
         if isinstance(base, V.Super):
             return SuperMethod(base, name)
+        if isinstance(base, V.Either):
+            value = self.get_attr(base.alternatives[0], name, node, frame)
+            for alt in base.alternatives[1:]:
+                value = join(value, self.get_attr(alt, name, node, frame))
+            return value
         if isinstance(base, V.Partial) and name in ("func", "args", "keywords"):
             return getattr(base, name)
         if isinstance(base, FN.ValuesIndices) and name in base._fields:

@@ -98,7 +98,7 @@ class TorchMixin:
                     layer.args["__opaque__"] = True
                 self.run.layers.append(layer)
                 return layer
-        if isinstance(func, (V.Layer, V.Instance)):
+        if V.is_module(func):
             return Tensor(None)
         return UNKNOWN
 
