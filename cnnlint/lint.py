@@ -73,7 +73,7 @@ def run_rules(analysis, selection):
     seen = set()
     out = []
     for run in analysis.runs:
-        ctx = RuleContext(run)
+        ctx = RuleContext(run, analysis.runs)
         for rule in rules:
             rule.check(ctx)
         run.findings = drop_cascades(run, ctx.findings, rules)

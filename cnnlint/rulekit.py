@@ -25,8 +25,9 @@ class Rule:
 
 
 class RuleContext:
-    def __init__(self, run):
+    def __init__(self, run, runs=None):
         self.run = run
+        self.runs = runs if runs is not None else [run]     # every run of the file (a model's own run, a script's)
         self.solver = run.solver
         self.findings: list = []
         self.current_gid = None     # the graph node a rule is looking at, set while it iterates nodes()
@@ -162,7 +163,7 @@ class RuleContext:
             return True
         node = self.run.graph.nodes[self.current_gid] if self.current_gid in self.run.graph else None
         label = describe_op(node) if node is not None else ""
-        self.solver.settle(a, b, label)
+        self.solver.settle(a, b, label, self.current_gid)
         return False
 
 

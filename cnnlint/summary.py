@@ -41,11 +41,14 @@ def own_weights(instance):
     """The elements of the parameter tensors an instance holds itself (nn.Parameter, Keras add_weight)."""
     total = 0
     for value in instance.attrs.values():
-        if isinstance(value, V.Tensor) and value.param:
-            n = D.product(value.shape) if value.shape is not None else None
-            if not isinstance(n, int):
-                return None
-            total += n
+        # an nn.ParameterList / ParameterDict is evaluated as the list / dict of its parameters
+        held = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+        for item in held:
+            if isinstance(item, V.Tensor) and item.param:
+                n = D.product(item.shape) if item.shape is not None else None
+                if not isinstance(n, int):
+                    return None
+                total += n
     return total
 
 

@@ -98,3 +98,74 @@ def annotation_conflict(ctx, data):
                 said = f"{expected} ({req.written})"
             return f"axis {req.axis} is {show(req.got)}, not {said}"
     return None
+
+
+def written(data, limit=48):
+    """The code of an op as written (`out[:, -1, :]`), shortened; its description when the code is elsewhere."""
+    from cnnlint.rulekit import describe_op
+    node = data.get("cst")
+    try:
+        import libcst as cst
+        if isinstance(node, cst.CSTNode):
+            text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+            return f"`{text}`" if len(text) <= limit else f"`{text[:limit - 3]}...`"
+    except Exception:           # a place in another module, or code LibCST cannot print: describe the op
+        pass
+    return describe_op(data)
+
+
+def _same(a, b) -> bool:
+    from cnnlint.shapes import dims as D
+    return a is not None and b is not None and D.sub(a, b) == 0
+
+
+def axis_advice(ctx, x, axis, expected, keep=(0,), ranks=None):
+    """When the size a layer reads on `axis` of x sits on another axis (features on axis 1 of (N, C, L) for an RNN
+    or a Linear, channels last for a norm) or behind an extra axis of size 1 ((N, 1, C) for BatchNorm1d), what to
+    apply to the input instead of changing the layer: (text, the axis that holds it); None when no other axis
+    certainly holds it (or several do). Axes in `keep` (the batch) are never moved."""
+    from cnnlint.shapes.common import norm_axis
+    shape = x.shape
+    rank = len(shape)
+    reads = axis                      # as the layer counts it: -1 is the last axis whatever the rank
+    axis = norm_axis(axis, rank)
+    if axis is None or expected is None:
+        return None
+    keep = {norm_axis(k, rank) for k in keep}
+    holders = [k for k, d in enumerate(shape) if k != axis and k not in keep and _same(d, expected)]
+    if len(holders) != 1 or _same(shape[axis], expected):
+        return None
+    k = holders[0]
+    # an extra axis of size 1 in the way: squeezing it brings the size to where the layer reads it
+    for j, d in enumerate(shape):
+        if j in keep or j == k or not (isinstance(d, int) and d == 1):
+            continue
+        rest = shape[:j] + shape[j + 1:]
+        where = norm_axis(reads, len(rest))
+        if (ranks is None or len(rest) in ranks) and where is not None and _same(rest[where], expected):
+            return f"squeeze the extra axis {j} of size 1 (x.squeeze({j}))", k
+    if ranks is not None and rank not in ranks:
+        return None
+    if rank == 3 or {axis, k} == {rank - 2, rank - 1}:
+        return f"transpose it to axis {axis} (x.transpose({min(axis, k)}, {max(axis, k)}))", k
+    order = [j for j in range(rank) if j != k]
+    order.insert(axis if axis >= 0 else rank + axis, k)
+    return f"move it to axis {axis} (x.permute({', '.join(map(str, order))}))", k
+
+
+def last_rearrangement(ctx, tensor, limit=12):
+    """The permute/transpose/movedim that last moved the axes of a tensor (looking back through the layers and
+    ops that keep the axes where they are), as graph node data; None when there is none."""
+    moving = {"Tensor.permute", "Tensor.transpose", "Tensor.t"}
+    data = ctx.run.producer(tensor)
+    for _ in range(limit):
+        if data is None:
+            return None
+        if data["op"] in moving:
+            return data
+        args = data["args"] if isinstance(data["args"], dict) else {}
+        first = next((v for v in args.values() if isinstance(v, Tensor)), None)
+        if first is None or first.shape is None or data["op"] in ("Tensor.view", "torch.reshape", "torch.flatten"):
+            return None
+        data = ctx.run.producer(first)
+    return None

@@ -6,7 +6,7 @@ from cnnlint.shapes.common import as_dim
 from cnnlint.shapes import dims as D
 from cnnlint.values import Tensor
 
-from ._helpers import sequence_source
+from ._helpers import axis_advice, last_rearrangement, sequence_source, written
 
 CONVS = ("Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d")
 
@@ -14,7 +14,8 @@ RULE = Rule(
     code="CNN102",
     name="conv-in-channels",
     severity="error",
-    summary="Conv in_channels differs from the channel axis of its input (incl. Conv1d fed (N, L, E))",
+    summary="Conv in_channels (or F.conv{n}d's weight) differs from the channel axis of its input (incl. Conv1d fed "
+            "(N, L, E)); F.conv{n}d's bias is not (out_channels,)",
     why="A convolution's weight is (out_channels, in_channels/groups, *kernel); torch raises 'expected input "
         "to have C channels' when axis 1 of the input has another size. Conv1d reads (N, C, L): an embedding "
         "output (N, L, E) must be transposed first.",
@@ -66,6 +67,7 @@ def check_functional(ctx):
             expected = D.mul(w.shape[1], groups) if w.shape[1] is not None else None
             got = x.shape[axis]
             if not ctx.differs(got, expected):
+                _check_bias(ctx, data, n, w, data["args"].get("bias"))
                 continue
             owner = ctx.weight_owner(w)
             whose = f" (the weight of {ctx.layer_label(owner)})" if owner is not None else ""
@@ -73,6 +75,20 @@ def check_functional(ctx):
                        f"F.conv{n}d with a weight of shape {shape_text(w)}{whose} and groups={groups} expects "
                        f"{show(expected)} input channels, but the tensor it receives is {shape_text(x)}: axis {axis} "
                        f"has {show(got)}", ctx.chain(x) + [(data["cst"], f"F.conv{n}d is called here")])
+
+
+def _check_bias(ctx, data, n, w, bias):
+    """F.conv{n}d's bias must be 1-D with out_channels elements: 'expected bias to be 1-dimensional with 8
+    elements'."""
+    if not isinstance(bias, Tensor) or bias.shape is None:
+        return
+    out = w.shape[0]
+    if len(bias.shape) == 1 and not ctx.differs(bias.shape[0], out):
+        return
+    ctx.report("CNN102", data["cst"],
+               f"F.conv{n}d with a weight of shape {shape_text(w)} gives {show(out)} output channels, but its bias is "
+               f"{shape_text(bias)}: torch wants a 1-D bias of {show(out)} elements and raises; make it "
+               f"({show(out)},)", [(data["cst"], f"F.conv{n}d is called here")])
 
 
 def check(ctx):
@@ -91,15 +107,25 @@ def check(ctx):
         message = (f"{label} expects {show(expected)} input channels, but the tensor it receives is "
                    f"{shape_text(x)}: axis {axis} has {show(got)}")
         src = sequence_source(ctx, x)
+        n = int(layer.type_name[-2])
+        moved = axis_advice(ctx, x, axis, expected, keep=(0,) if axis == 1 else (), ranks=(n + 1, n + 2))
+        where = ctx.where_built(layer, data, "in_channels")
         if layer.type_name == "Conv1d" and src is not None and x.rank == 3 and not ctx.differs(x.shape[2], expected):
             message += (f"; it is a (N, L, E) sequence from {ctx.layer_label(src)} and Conv1d reads (N, C, L): "
                         f"transpose it with x.transpose(1, 2) before {label}")
             fix = transpose_input(data)
+            where = ctx.call_site(data)       # the data is wrong, not the layer
+        elif moved is not None and not layer.type_name.startswith("ConvTranspose"):
+            text, k = moved
+            undone = last_rearrangement(ctx, x)
+            message += (f"; {show(expected)} is axis {k}: {text} before {label}"
+                        + (f" (the {written(undone)} before it was never undone)" if undone is not None else ""))
+            fix = None
+            where = ctx.call_site(data)
         else:
             message += "; " + set_hint("in_channels", got, expected)
             fix = set_argument(layer, "in_channels", got) if isinstance(got, int) else None
-        ctx.report("CNN102", ctx.where_built(layer, data, "in_channels"), message,
-                   ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
+        ctx.report("CNN102", where, message, ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
 
 
 def transpose_input(data, extra=()):

@@ -5,6 +5,8 @@ from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
+from ._helpers import axis_advice, last_rearrangement, written
+
 RULE = Rule(
     code="CNN103",
     name="norm-num-features",
@@ -79,8 +81,30 @@ def check(ctx):
         expected = as_dim(layer.arg(param))
         got = x.shape[axis]
         if ctx.differs(got, expected):
+            moved = axis_advice(ctx, x, axis, expected, keep=(0,) if axis == 1 else (), ranks=_ranks(kind, x))
+            if moved is not None:
+                # the features are there, on another axis: the data is wrong, not the layer
+                text, k = moved
+                undone = last_rearrangement(ctx, x)
+                ctx.report("CNN103", ctx.call_site(data),
+                           f"{label} normalizes {show(expected)} features on axis {axis}, but the tensor it receives "
+                           f"is {shape_text(x)}: {show(expected)} is axis {k}, and axis {axis} has {show(got)}; {text} "
+                           f"before {label}"
+                           + (f" (the {written(undone)} before it was never undone)" if undone is not None else ""),
+                           ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+                continue
             ctx.report("CNN103", ctx.where_built(layer, data, param),
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
                        f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")],
                        fix=set_argument(layer, param, got) if isinstance(got, int) else None)
+
+
+def _ranks(kind, x):
+    """The ranks a norm layer takes."""
+    if kind in ("BatchNorm1d", "InstanceNorm1d"):
+        return (2, 3)
+    if kind[-2:] in ("2d", "3d"):
+        n = int(kind[-2])
+        return (n + 1, n + 2) if kind.startswith("Instance") else (n + 2,)
+    return None

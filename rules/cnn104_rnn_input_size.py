@@ -5,6 +5,8 @@ from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
 
+from ._helpers import axis_advice, last_rearrangement, written
+
 RULE = Rule(
     code="CNN104",
     name="rnn-input-size",
@@ -12,7 +14,8 @@ RULE = Rule(
     summary="RNN/LSTM/GRU (or cell) input_size differs from the last axis of its input",
     why="Recurrent layers read features from the last axis; torch raises 'input.size(-1) must be equal to "
         "input_size' otherwise.",
-    fix="Set input_size to the feature size that arrives (often the embedding dimension).",
+    fix="Set input_size to the feature size that arrives (often the embedding dimension); when the features arrive "
+        "on another axis ((N, C, L) from a Conv1d, a permute never undone), transpose the input instead.",
     fires=("""
 import torch.nn as nn
 # cnnlint: input=(4, 12) dtype=long
@@ -51,6 +54,19 @@ def check(ctx):
         got = x.shape[-1]
         if ctx.differs(got, expected):
             label = ctx.layer_label(layer)
+            batch = (0,) if cell or layer.arg("batch_first") is True else (1,) if x.rank == 3 else ()
+            moved = axis_advice(ctx, x, -1, expected, keep=batch, ranks=(1, 2) if cell else (2, 3))
+            if moved is not None:
+                # the features are there, on another axis: the data is wrong, not the layer
+                text, k = moved
+                undone = last_rearrangement(ctx, x)
+                ctx.report("CNN104", ctx.call_site(data),
+                           f"{label} reads its features (input_size={show(expected)}) from the last axis, but the "
+                           f"tensor it receives is {shape_text(x)}: {show(expected)} is axis {k}, and the last axis "
+                           f"is {show(got)}; {text} before {label}"
+                           + (f" (the {written(undone)} before it was never undone)" if undone is not None else ""),
+                           ctx.chain(x) + [(data["cst"], f"{label} is called here")])
+                continue
             ctx.report("CNN104", ctx.where_built(layer, data, "input_size"),
                        f"{label} expects input_size={show(expected)}, but the tensor it receives is {shape_text(x)}: "
                        f"its last axis is {show(got)}; {set_hint('input_size', got, expected)}",

@@ -8,7 +8,8 @@ RULE = Rule(
     name="keras-built-width",
     severity="error",
     summary="A Keras layer (shared, or inside a model called on a new tensor) receives another input width than "
-            "its first call built its weights for",
+            "its first call built its weights for; a built Sequential or functional model is called on another "
+            "input shape than it declares",
     why="A Keras layer creates its weights on its first call, sized by the width that arrives (the last axis for "
         "Dense and recurrent layers, the channel axis for convolutions and BatchNormalization). A later call — a "
         "shared layer, or `model(x)` on a tensor of another shape — must bring the same width; Keras raises "
@@ -40,7 +41,74 @@ WEIGHT_AXIS = {"Dense": "features", "LSTM": "features", "GRU": "features", "Simp
                "BatchNormalization": "features", "LayerNormalization": "features"}
 
 
+def declared_input(ctx, model):
+    """The input shape a Keras model was built for (batch first): a functional model's keras.Input, a Sequential's
+    leading keras.Input or input_shape=; None when it has none (a Sequential built by its first call)."""
+    if model.kind == "keras.Model":
+        graph = model.args.get("__graph__")
+        if not graph or len(graph[0]) != 1 or graph[0][0] not in ctx.run.graph:
+            return None
+        out = ctx.run.graph.nodes[graph[0][0]]["output"]
+        return out.shape if isinstance(out, Tensor) else None
+    if model.kind == "keras.Sequential":
+        from cnnlint.inputs import keras_input
+        given = model.args.get("__input__")
+        if isinstance(given, Tensor):
+            return given.shape
+        first = next(iter(model.children.values()), None)
+        shape = getattr(first, "args", {}).get("input_shape")
+        if isinstance(shape, (list, tuple)) and all(isinstance(d, int) or d is None for d in shape):
+            return (None,) + tuple(shape)
+    return None
+
+
+def check_model_inputs(ctx):
+    """A built Sequential or functional model called on a tensor whose fixed sizes differ from its input's: Keras
+    checks a call against the model's input before any layer runs ('Input 0 ... is incompatible with the layer:
+    expected shape=(None, 784), found shape=(None, 512)')."""
+    from cnnlint.values import Layer
+    for comp in ctx.run.composite_calls:
+        model = comp.layer
+        if not isinstance(model, Layer) or model.kind not in ("keras.Model", "keras.Sequential"):
+            continue
+        declared = declared_input(ctx, model)
+        if declared is None or comp.start >= comp.end:
+            continue
+        x = _argument(ctx, comp)
+        if not isinstance(x, Tensor) or x.shape is None or x is model.args.get("__input__"):
+            continue
+        if len(x.shape) != len(declared):
+            continue            # another rank: Keras may squeeze or expand a last axis of 1; CNN110 judges layers
+        for axis in range(1, len(declared)):
+            want, got = declared[axis], x.shape[axis]
+            if not isinstance(want, int) or not ctx.differs(got, want):
+                continue
+            shown = "(None, " + ", ".join(str(d) if isinstance(d, int) else "None" for d in declared[1:]) + ")"
+            ctx.report("CNN115", comp.cst,
+                       f"{ctx.layer_label(model)} was built for inputs of shape {shown}, but here it "
+                       f"is called on {shape_text(x)}: axis {axis} is {show(got)}, not {show(want)}; Keras checks a "
+                       f"model's input before its layers run and raises 'Input 0 ... is incompatible with the "
+                       f"layer: expected shape={shown}'", ctx.chain(x, 3), gid=comp.start)
+            break
+
+
+def _argument(ctx, comp):
+    """The tensor a model call received: the first tensor its first op reads that was made before the call."""
+    for nid in range(comp.start, comp.end):
+        data = ctx.run.graph.nodes[nid]
+        if data["op"] == "module.weight" or not isinstance(data["args"], dict):
+            continue
+        for value in data["args"].values():
+            values = value if isinstance(value, (list, tuple)) else [value]
+            for v in values:
+                if isinstance(v, Tensor) and (v.node is None or v.node < comp.start):
+                    return v
+        return None
+    return None
+
+
 def check(ctx):
+    check_model_inputs(ctx)
     first_call = {}
     for nid, data in ctx.nodes(prefix="keras.layers."):
         layer = data.get("layer")

@@ -48,25 +48,30 @@ class Net(nn.Module):
 
 def check(ctx):
     for nid, data in ctx.nodes(VIEWS):
-        x = data["args"].get("input")
-        target = target_of(data)
-        if not isinstance(x, Tensor) or not x.shape or len(x.shape) < 2 or target is None or len(target) < 2:
-            continue
-        dims = [as_dim(t) for t in target]
-        if dims[0] != -1 or None in dims or -1 in dims[1:]:
-            continue
-        per_sample = D.product(dims[1:])
-        # a k that is the product of trailing axes merges leading axes into the batch on purpose
-        suffixes = [D.product(x.shape[i:]) for i in range(1, len(x.shape))]
-        if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
-            continue
-        numel = D.product(x.shape)
-        if isinstance(numel, int) and isinstance(per_sample, int) and numel % per_sample:
-            continue   # torch raises here: CNN108 reports it
-        batch = D.exact_div(numel, per_sample) if numel is not None else None
-        ctx.report("CNN201", data["cst"],
-                   f"view(-1, {', '.join(show(d) for d in dims[1:])}) on {shape_text(x)}: each sample has "
-                   f"{show(suffixes[0])} elements, not {show(per_sample)}, so the batch axis becomes "
-                   f"{show(batch) if batch is not None else 'another size'} instead of {show(x.shape[0])}; "
-                   f"use x.view(x.size(0), -1) and size the next layer to {show(suffixes[0])}",
-                   ctx.chain(x))
+        found = batch_change(ctx, data)
+        if found is not None:
+            ctx.report("CNN201", data["cst"], found, ctx.chain(data["args"].get("input")))
+
+
+def batch_change(ctx, data):
+    """The message when a view/reshape(-1, k) node folds features into the batch, else None."""
+    x = data["args"].get("input")
+    target = target_of(data)
+    if not isinstance(x, Tensor) or not x.shape or len(x.shape) < 2 or target is None or len(target) < 2:
+        return None
+    dims = [as_dim(t) for t in target]
+    if dims[0] != -1 or None in dims or -1 in dims[1:]:
+        return None
+    per_sample = D.product(dims[1:])
+    # a k that is the product of trailing axes merges leading axes into the batch on purpose
+    suffixes = [D.product(x.shape[i:]) for i in range(1, len(x.shape))]
+    if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
+        return None
+    numel = D.product(x.shape)
+    if isinstance(numel, int) and isinstance(per_sample, int) and numel % per_sample:
+        return None   # torch raises here: CNN108 reports it
+    batch = D.exact_div(numel, per_sample) if numel is not None else None
+    return (f"view(-1, {', '.join(show(d) for d in dims[1:])}) on {shape_text(x)}: each sample has "
+            f"{show(suffixes[0])} elements, not {show(per_sample)}, so the batch axis becomes "
+            f"{show(batch) if batch is not None else 'another size'} instead of {show(x.shape[0])}; "
+            f"use x.view(x.size(0), -1) and size the next layer to {show(suffixes[0])}")

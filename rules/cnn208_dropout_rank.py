@@ -7,12 +7,14 @@ RULE = Rule(
     code="CNN208",
     name="dropout-rank",
     severity="warning",
-    summary="nn.Dropout2d / F.dropout2d fed other than 4-D, nn.Dropout3d / F.dropout3d fed other than 4-D or 5-D",
+    summary="nn.Dropout2d / F.dropout2d fed 2-D, 3-D or 5-D (1-D raises: CNN110), nn.Dropout3d / F.dropout3d fed "
+            "other than 4-D or 5-D",
     why="Channel dropout zeroes whole feature maps: Dropout2d expects (N, C, H, W), Dropout3d (N, C, D, H, W) or an "
         "unbatched (C, D, H, W). torch 2.13 does not raise on other ranks: it warns and guesses. Dropout2d reads a "
         "3-D input as (N, C, L) ('Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior "
         "is desired - input is interpreted as shape (N, C, L)'), so an unbatched (C, H, W) image loses single rows of "
-        "each channel, not channels. Any other rank gets 'Received a 2-D input to dropout2d, which is deprecated and "
+        "each channel, not channels. A 1-D input raises ('Feature dropout requires at least 2 dimensions'). Any "
+        "other rank gets 'Received a 2-D input to dropout2d, which is deprecated and "
         "will result in an error in a future release': a 2-D (N, features) input, after a flatten, has single "
         "elements dropped like nn.Dropout (no channel dropout happens); a 5-D input to Dropout2d loses whole 3-D "
         "volumes, as Dropout3d would; Dropout3d given (N, features) zeroes whole samples.",
@@ -56,6 +58,8 @@ def check(ctx):
         x = next(iter(args.values()), None) if args else None
         if not isinstance(x, Tensor) or x.shape is None or x.rank in ranks:
             continue
+        if x.rank < 2 and ranks == (4,):
+            continue        # Dropout2d on 1-D raises: CNN110's
         label = ctx.layer_label(layer) if layer is not None else name.replace("torch.nn.functional.", "F.")
         wanted = " or ".join(f"{r}-D" for r in ranks)
         guess = ("torch warns and, for now, reads it as (N, C, L) as nn.Dropout1d does (an unbatched (C, H, W) image "

@@ -31,11 +31,13 @@ def load(path, module_name=None):
               "tensorflow.keras.models": keras.models}
     saved = {k: sys.modules.get(k) for k in mapped}
     sys.modules.update(mapped)
+    data_format = keras.config.image_data_format()      # a file may switch it (set_image_data_format)
     try:
         spec = importlib.util.spec_from_file_location(module_name or f"keras_source_{path.stem}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
     finally:
+        keras.config.set_image_data_format(data_format)
         for k, v in saved.items():
             if v is None:
                 sys.modules.pop(k, None)

@@ -43,6 +43,7 @@ class ModuleContext:
     done: set = field(default_factory=set)            # ids of the top-level statements already run
     digest: str = ""                                  # of the source, for the result cache's dependencies
     pymodule: Any = None                              # the value a module-typed name holds
+    keras_data_format: Optional[str] = None           # set by keras.config.set_image_data_format(...)
 
     @classmethod
     def create(cls, module, source, path, name=None, package=None, loader=None, record_names=False):

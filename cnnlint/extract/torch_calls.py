@@ -43,6 +43,7 @@ class TorchMixin:
         if len(values) == 1 and isinstance(values[0], tuple) and values[0] and values[0][0] != "slice":
             values = list(values[0])
         out = []
+        kept = []       # what each index item did, for the rules that follow axes: "keep", "drop", "new", "..."
         axis = 0
         consumed = sum(1 for v in values if v is not None and not (isinstance(v, V.External) and v.name == "Ellipsis")
                        and v is not Ellipsis)
@@ -52,10 +53,12 @@ class TorchMixin:
                 if skip < 0:
                     return Tensor(None)
                 out.extend(shape[axis:axis + skip])
+                kept.extend(["keep"] * skip)
                 axis += skip
                 continue
             if v is None:
                 out.append(1)
+                kept.append("new")
                 continue
             if axis >= len(shape):
                 return Tensor(None)
@@ -71,20 +74,24 @@ class TorchMixin:
                     out.append(None)   # min(hi, size) is unknown for symbolic sizes
                 else:
                     out.append(None)
+                kept.append("keep" if (lo, hi, step) == (None, None, None) else "slice")
                 axis += 1
             elif isinstance(v, int) and not isinstance(v, bool) or isinstance(v, D.Expr):
+                kept.append("drop")
                 axis += 1
             elif isinstance(v, Tensor):
                 if v.dtype == "long" and v.shape is not None:
                     out.extend(v.shape)
+                    kept.append(("gather", len(v.shape)))
                     axis += 1
                 else:
                     return Tensor(None, dtype=base.dtype)
             else:
                 return Tensor(None, dtype=base.dtype)
         out.extend(shape[axis:])
+        kept.extend(["keep"] * (len(shape) - axis))
         result = Tensor(tuple(out), dtype=base.dtype)
-        self.run.record("Tensor.__getitem__", {"input": base}, result, node)
+        self.run.record("Tensor.__getitem__", {"input": base, "index": tuple(kept)}, result, node)
         return result
 
     def call_unknown_args(self, func, node):
@@ -185,8 +192,14 @@ class TorchMixin:
             # the declared shape is kept for the rules that judge it (CNN209, CNN210)
             return self.run.record("keras.Input", {"shape": tuple(shape)},
                                    Tensor(keras_shape(shape, self.run.solver, batch)), node)
-        if name == "keras.backend.image_data_format":
-            return "channels_last"          # Keras' default; a file that changes it says so (CNN210 checks)
+        if name in ("keras.backend.image_data_format", "keras.config.image_data_format"):
+            # Keras' default, unless the file set it (CNN210 checks files that mention it)
+            return self.run.file.keras_data_format or "channels_last"
+        if name in ("keras.backend.set_image_data_format", "keras.config.set_image_data_format"):
+            value = kwargs.get("data_format", args[0] if args else None)
+            # the layers built after it take it as their default data_format
+            self.run.file.keras_data_format = value if value in ("channels_first", "channels_last") else None
+            return None
         if name == "keras.applications.imagenet_utils.obtain_input_shape":
             return _application_input_shape(args, kwargs)
         if name == "keras.applications.imagenet_utils.correct_pad":
@@ -255,6 +268,12 @@ class TorchMixin:
         return layer
 
     def call_external(self, name, args, kwargs, node, frame):
+        if name in ("torch.nn.ParameterList", "torch.nn.ParameterDict") and not kwargs and len(args) <= 1:
+            # a list / dict of the parameters it holds (indexed and iterated as one; F.linear(x, params["w1"]))
+            if name == "torch.nn.ParameterList":
+                items = self.iterate(args[0]) if args else []
+                return PList(items) if items is not None else UNKNOWN
+            return self.call_builtin("dict", args, {}, node, frame)
         if name in CONTAINERS:
             return self.build_container(name, args, kwargs, node)
         spec = LAYERS.get(name) or KERAS_LAYERS.get(name)
@@ -319,6 +338,9 @@ class TorchMixin:
         if len(args) > len(spec.params):
             bound["__unknown__"] = True
         bound.update(kwargs)
+        if spec.kind.startswith("keras.") and "data_format" in spec.params and bound.get("data_format") is None \
+                and self.run.file.keras_data_format == "channels_first":
+            bound["data_format"] = "channels_first"       # keras.config.set_image_data_format("channels_first")
         for param in SIZE_PARAMS.intersection(bound):
             if bound[param] is UNKNOWN:
                 bound[param] = self.size_symbol(spec, param, node)

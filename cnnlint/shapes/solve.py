@@ -22,6 +22,7 @@ class Solver:
         self.lower: dict = {}          # symbol -> smallest plausible value
         self.facts: list = []          # Exprs that must equal zero (earlier checks that were satisfied)
         self.labels: list = []         # what each fact came from ("fc1 in_features"), for `cnnlint shapes`
+        self.sides: list = []          # (size that arrives, size expected, graph node judged or None) per fact
         self.positive: list = []       # sizes that must be >= 1 for the model to run at all
 
     def symbol(self, name: str, lower: int = 1) -> D.Expr:
@@ -53,7 +54,7 @@ class Solver:
     def can_be_one(self, a) -> bool:
         return self.can_equal(a, 1)
 
-    def settle(self, a, b, label=""):
+    def settle(self, a, b, label="", node=None):
         """Record a == b as a fact once a check has accepted it, so later checks see the implied size."""
         if a is None or b is None:
             return
@@ -61,6 +62,45 @@ class Solver:
         if isinstance(diff, D.Expr) and len(self.facts) < 50 and diff not in self.facts:
             self.facts.append(diff)
             self.labels.append(label)
+            self.sides.append((a, b, node))
+
+    def value_range(self, diff, name, limit=10 ** 7):
+        """The values of the one symbol `name` that make diff == 0 (with every needed size positive), as (first,
+        last), searched up to `limit`; () when there is none; None when diff is not monotone in it (no proof)."""
+        if D.symbols(diff) != {name}:
+            return None
+        target = -diff.constant() if isinstance(diff, D.Expr) else None
+        lhs = D.add(diff, target) if target is not None else None
+        if lhs is None or not D.is_monotone(lhs):
+            return None
+        low = self._smallest(name)
+
+        def at(v):
+            return D.evaluate(lhs, {name: v})
+
+        def first_reaching(value, lo):
+            """The smallest v >= lo with lhs(v) >= value, or None below the limit."""
+            hi = lo
+            while at(hi) < value:
+                if hi >= limit:
+                    return None
+                lo, hi = hi + 1, min(limit, hi * 2 + 1)
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if at(mid) >= value:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            return lo
+
+        start = first_reaching(target, low)
+        if start is None or at(start) != target:
+            return ()
+        end = first_reaching(target + 1, start)
+        end = (end - 1) if end is not None else limit
+        if not self._consistent({name: start}) or not self._consistent({name: end}):
+            return None            # another fact or size rules the ends out: no simple answer
+        return (start, end)
 
     def differing_example(self, a, b, span=8):
         """An assignment of small sizes that makes a != b, with every size the model needs >= 1; None when none is
