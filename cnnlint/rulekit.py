@@ -39,7 +39,9 @@ class RuleContext:
         try:
             for nid in sorted(self.run.graph.nodes):
                 data = self.run.graph.nodes[nid]
-                op = data["op"]
+                op = data.get("op")
+                if op is None:
+                    continue        # a node only an edge names (a tensor another run made): nothing recorded
                 if (ops is not None and op in ops) or (prefix is not None and op.startswith(prefix)):
                     self.current_gid = nid
                     yield nid, data

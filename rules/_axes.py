@@ -151,6 +151,7 @@ class AxisTable:
         self.done = -1
         self.batch_roles = set()
         self.input_roles = set()             # the roles of the axes of the models' inputs
+        self.weak_roles = set()              # batch roles of (N, features) float inputs: rows, maybe not samples
         self.batch_roles = self._batch_roles()
 
     # -- reading ----------------------------------------------------------------------------------------------------
@@ -160,13 +161,17 @@ class AxisTable:
             return None
         nid = value.node
         self._compute_to(nid)
-        found = _find(self.graph.nodes[nid]["output"], self.nodes.get(nid), value)
+        found = _find(self.graph.nodes[nid].get("output"), self.nodes.get(nid), value)
         if found is None or len(found) != len(value.shape):
             return None
         return found
 
     def is_batch(self, atom) -> bool:
         return atom.role in self.batch_roles
+
+    def model_outputs(self):
+        """The graph nodes whose outputs the models return."""
+        return {n for model in self.run.model_runs for n in model.output_nodes}
 
     def batch_in(self, axis) -> list:
         return [a for a in axis if a.role in self.batch_roles] if axis is not None else []
@@ -183,7 +188,7 @@ class AxisTable:
                 continue
             for pred in sorted(self.graph.predecessors(nid)):
                 if pred < model.first_node:
-                    value = self.graph.nodes[pred]["output"]
+                    value = self.graph.nodes[pred].get("output")
                     if isinstance(value, Tensor) and all(value is not o for o in out):
                         out.append(value)
         shapes = [tuple(s) if s is not None else None for s in model.input_shapes]
@@ -207,7 +212,12 @@ class AxisTable:
                 self.input_roles |= {a.role for axis in first_axes for a in axis}
             if first.rank is None or first.rank < 2:
                 continue
-            roles.add(self._input_role(first, model))
+            role = self._input_role(first, model)
+            roles.add(role)
+            if first.rank == 2 and first.dtype != "long" and role is not None:
+                # (N, features) rows may be a batch, or the nodes of a graph, the elements of one set: a reading
+                # across them is a bug only where the model answers with it (a classifier's softmax)
+                self.weak_roles.add(role)
         roles.discard(None)
         return roles
 
@@ -251,7 +261,7 @@ class AxisTable:
             n = self.done
             try:
                 self.nodes[n] = self._transfer(n, self.graph.nodes[n])
-            except (TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError):
+            except (TypeError, ValueError, IndexError, ZeroDivisionError, AttributeError, KeyError):
                 self.nodes[n] = None
 
     def _transfer(self, nid, data):

@@ -161,11 +161,12 @@ def last_rearrangement(ctx, tensor, limit=12):
     for _ in range(limit):
         if data is None:
             return None
-        if data["op"] in moving:
+        if data.get("op") in moving:
             return data
-        args = data["args"] if isinstance(data["args"], dict) else {}
+        args = data.get("args") if isinstance(data.get("args"), dict) else {}
         first = next((v for v in args.values() if isinstance(v, Tensor)), None)
-        if first is None or first.shape is None or data["op"] in ("Tensor.view", "torch.reshape", "torch.flatten"):
+        if first is None or first.shape is None or data.get("op") in ("Tensor.view", "torch.reshape",
+                                                                      "torch.flatten"):
             return None
         data = ctx.run.producer(first)
     return None

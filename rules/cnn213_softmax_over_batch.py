@@ -44,6 +44,16 @@ class Scorer(nn.Module):
     def forward(self, x):
         return F.softmax(self.fc(x), dim=1)
 """, """
+import torch, torch.nn as nn
+# cnnlint: input=(30, 16)
+class NodeAttentionPooling(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gate = nn.Linear(16, 1)
+    def forward(self, nodes):
+        weights = torch.softmax(self.gate(nodes), dim=0)
+        return (weights * nodes).sum(dim=0)
+""", """
 import torch, torch.nn as nn, torch.nn.functional as F
 # cnnlint: input=(12, 8) dtype=long
 class TimeMajor(nn.Module):
@@ -86,6 +96,8 @@ def check(ctx):
         batch = axes.batch_in(found[axis])
         if not batch:
             continue
+        if all(a.role in axes.weak_roles for a in batch) and not _answers(ctx, nid, axes.model_outputs()):
+            continue            # rows of a (N, features) input: maybe nodes or set elements, weighed on purpose
         size = x.shape[axis]
         if isinstance(size, int) and size <= 1:
             continue
@@ -101,3 +113,18 @@ def check(ctx):
                    f"{label} on {shape_text(x)} normalizes over axis {axis}, the batch{merged} of {show(size)} "
                    f"samples: the samples compete with each other and no sample's values sum to 1; use "
                    f"{suggestion}", related)
+
+
+SHAPE_KEEPING = {"torch.nn.functional.relu", "torch.sigmoid", "Tensor.clamp", "Tensor.contiguous", "torch.clamp"}
+
+
+def _answers(ctx, nid, outputs, limit=4):
+    """Whether the softmax's output is what the model returns (through ops that keep it as it is)."""
+    for _ in range(limit):
+        if nid in outputs:
+            return True
+        after = sorted(ctx.run.graph.successors(nid)) if nid in ctx.run.graph else []
+        if len(after) != 1 or ctx.run.graph.nodes[after[0]].get("op") not in SHAPE_KEEPING:
+            return False
+        nid = after[0]
+    return False

@@ -168,11 +168,11 @@ def _last_layer(run, tensor, limit=6):
         if data is None:
             return None
         layer = data.get("layer")
-        if layer is not None and data["op"].startswith("torch.nn."):
+        if layer is not None and data.get("op", "").startswith("torch.nn."):
             return layer
-        if data["op"] not in KEEPING:
+        if data.get("op") not in KEEPING:
             return None
-        args = data["args"] if isinstance(data["args"], dict) else {}
+        args = data.get("args") if isinstance(data.get("args"), dict) else {}
         first = next((v for v in args.values() if isinstance(v, Tensor)), None)
         data = run.producer(first) if first is not None else None
     return None
