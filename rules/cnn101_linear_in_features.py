@@ -16,7 +16,10 @@ RULE = Rule(
             "F.linear's bias differs from its out_features",
     why="nn.Linear multiplies the last axis by a (out_features, in_features) weight; any other size raises "
         "'mat1 and mat2 shapes cannot be multiplied' at the first forward pass.",
-    fix="Set in_features to the size that arrives (cnnlint names it), or change the layers before it.",
+    fix="Set in_features to the size that arrives (cnnlint names it), or change the layers before it. When the "
+        "features arrive on another axis ((N, C, L) from a conv, a transpose never undone), move them last at the "
+        "call (cnnlint names the transpose) instead of resizing the layer; a weight stored as (in, out) is "
+        "transposed.",
     fires=("""
 import torch, torch.nn as nn
 # cnnlint: input=(4, 1, 28, 28)

@@ -20,7 +20,8 @@ RULE = Rule(
         "to have C channels' when axis 1 of the input has another size. Conv1d reads (N, C, L): an embedding "
         "output (N, L, E) must be transposed first.",
     fix="Set in_channels to the channel count that arrives, or transpose (N, L, E) to (N, E, L) with "
-        "x.transpose(1, 2) before a Conv1d.",
+        "x.transpose(1, 2) before a Conv1d (and channels-last images (N, H, W, C) with x.permute(0, 3, 1, 2)); "
+        "give F.conv{n}d a bias of (out_channels,).",
     fires=("""
 import torch.nn as nn
 # cnnlint: input=(8, 20) dtype=long

@@ -15,7 +15,9 @@ RULE = Rule(
             "differs from the input",
     why="Norm layers keep one weight per feature: BatchNorm/GroupNorm along axis 1, LayerNorm over the last "
         "axes. torch raises 'running_mean should contain C elements' or 'Given normalized_shape=...' otherwise.",
-    fix="Size the norm layer for the features that arrive (usually the out_channels of the layer before it).",
+    fix="Size the norm layer for the features that arrive (usually the out_channels of the layer before it). When "
+        "they arrive on another axis ((N, L, C) tokens, (N, 1, C) after an unsqueeze), fix the input at the call "
+        "(cnnlint names the transpose or squeeze) instead of resizing the layer.",
     fires=("""
 import torch.nn as nn
 # cnnlint: input=(2, 3, 32, 32)

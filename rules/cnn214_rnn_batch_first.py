@@ -106,6 +106,8 @@ def check(ctx):
             ya = axes.of(y)
             if ya is None:
                 continue
+            if not any(set(axis) & time for axis in ya):
+                continue            # the states (num_layers, N, H) have no time axis: how they are read is no clue
             dropped = consumed_axes(use, y)
             hit = [k for k in dropped if k < len(ya) and set(ya[k]) & batch]
             if not hit or any(set(ya[k]) & time for k in dropped):

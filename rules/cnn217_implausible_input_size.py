@@ -62,13 +62,15 @@ def hinted_sizes(ctx):
 
 def check(ctx):
     solver = ctx.solver
-    spatial = set()
+    spatial, image = set(), set()
     for model in ctx.run.model_runs:
         for shape in model.input_shapes:
             for d in (shape or ())[1:]:
                 names = D.symbols(d) if isinstance(d, D.Expr) else set()
                 if len(names) == 1 and d == D.sym(next(iter(names))):
                     spatial |= names
+                    if len(shape) == 4:
+                        image |= names          # a side of an (N, C, H, W) image: the file's image sizes apply
     if not spatial:
         return
     hints = None
@@ -82,7 +84,8 @@ def check(ctx):
             continue
         if hints is None:
             hints = hinted_sizes(ctx)
-        bound = 4 * max(s for s, _ in hints) if hints else MAX_SIZE
+        used = hints if name in image else []
+        bound = 4 * max(s for s, _ in used) if used else MAX_SIZE
         if found and found[0] <= bound:
             continue
         data = ctx.run.graph.nodes[gid]
@@ -98,8 +101,8 @@ def check(ctx):
             said = f"needs {needs}, which only {works} gives"
         else:
             said = f"needs {needs}, which no {name} up to {LIMIT:,} gives"
-        if hints:
-            size, origin = max(hints)
+        if used:
+            size, origin = max(used)
             beyond = f"far beyond the sizes the file uses: {origin}"
             at = D.evaluate(got, {name: size})
             if at is not None and at > 0:
