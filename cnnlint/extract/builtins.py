@@ -12,7 +12,7 @@ from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, _is_dimlike, printable, truth
+from .domain import Builtin, PDict, PList, Ratio, _is_dimlike, printable, truth
 from .imports import canonical
 
 
@@ -118,6 +118,7 @@ class BuiltinsMixin:
             return PList(obj.items()) if name == "items" else PList(getattr(obj, name)())
         if not isinstance(obj, PDict) or name not in ("update", "pop", "setdefault", "clear"):
             return UNKNOWN
+        self.run.effects += 1
         uncertain = frame.uncertain > obj.born
         if name == "pop" and plain_key:
             if key in maybe or (key not in obj and len(args) < 2):
@@ -167,6 +168,7 @@ class BuiltinsMixin:
 
     def call_container_method(self, layer, name, args, frame):
         """ModuleList.append, Sequential.add_module, ...; any other call may change it, so it becomes opaque."""
+        self.run.effects += 1
         if frame.uncertain:
             layer.args["__opaque__"] = True
         children = layer.children
@@ -236,6 +238,9 @@ class BuiltinsMixin:
         return PList([float(v) for v in values])
 
     def call_math(self, name, args):
+        if len(args) == 1 and isinstance(args[0], Ratio) and name in ("ceil", "floor"):
+            ratio = args[0]
+            return (D.ceildiv if name == "ceil" else D.floordiv)(ratio.num, ratio.den)
         fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
               "pow": math.pow, "prod": math.prod, "gcd": math.gcd, "exp": math.exp, "isqrt": math.isqrt}.get(name)
         if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
@@ -279,6 +284,8 @@ class BuiltinsMixin:
                     return UNKNOWN
             if name == "int" and len(args) == 1 and isinstance(args[0], D.Expr):
                 return args[0]
+            if name == "int" and len(args) == 1 and isinstance(args[0], Ratio):
+                return D.floordiv(args[0].num, args[0].den)      # int() of a positive ratio floors it
             if name == "round" and len(args) == 2 and all(isinstance(a, (int, float)) for a in args):
                 return round(*args)
             return UNKNOWN
@@ -307,6 +314,9 @@ class BuiltinsMixin:
             return out
         if name in ("min", "max", "sum"):
             items = args if len(args) > 1 else (self.iterate(args[0]) if args else None)
+            if name != "sum" and items and not kwargs and any(isinstance(a, D.Expr) for a in items) and all(
+                    _is_dimlike(a) for a in items):
+                return self.symbolic_extreme(name, list(items))
             if items is None or not items or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
                                                      for a in items):
                 if name == "sum" and items is not None and all(_is_dimlike(a) for a in items):
@@ -378,6 +388,21 @@ class BuiltinsMixin:
                 return UNKNOWN
             return any(truths) if name == "any" else all(truths)
         return UNKNOWN
+
+    def symbolic_extreme(self, name, items):
+        """min/max of sizes, some symbolic: the one that is never below (above) the others for every value of the
+        symbols the model accepts (SAME padding's max(..., 0)); unknown when that cannot be shown."""
+        lower = self.run.solver.lower
+        best = items[0]
+        for other in items[1:]:
+            diff = D.sub(other, best) if name == "max" else D.sub(best, other)
+            names = D.symbols(diff)
+            bound = lower.get(next(iter(names)), 1) if len(names) == 1 else 1
+            if D.never_negative(diff, bound):
+                best = other
+            elif not D.never_negative(D.neg(diff), bound):
+                return UNKNOWN
+        return best
 
     def enclosing_class(self, frame):
         func = frame.func
@@ -463,7 +488,7 @@ def is_instance(value, kind):
             return True if name in (value.kind, "torch.nn.Module") else None
         if isinstance(value, V.Instance) and name == "torch.nn.Module" and value.cls.is_torch_module():
             return True
-        if isinstance(value, _PLAIN + (V.Function, V.Partial, V.ClassValue)) and name.startswith("torch."):
+        if isinstance(value, _PLAIN + (V.Function, V.Partial, V.ClassValue, D.Expr)) and name.startswith("torch."):
             return False
         if is_class(value) and name.startswith("torch."):
             return False           # a layer class is not an instance of a torch class

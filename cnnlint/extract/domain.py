@@ -88,6 +88,20 @@ class Frame:
             return None
         return self.locals if self.closure is None else ChainMap(self.locals, self.closure)
 
+class Ratio:
+    """`size / k` of a symbolic size that k may not divide: only math.ceil / math.floor / int read it (SAME padding
+    computes ceil(H / stride)); anything else sees a value it does not know."""
+
+    __slots__ = ("num", "den")
+
+    def __init__(self, num, den):
+        self.num = num
+        self.den = den
+
+    def __bool__(self):
+        raise TypeError("a Ratio has no truth value")
+
+
 class Tail:
     """A tuple or list whose last items are there on some paths only: `names = ("a", "b")` then, under an undecided
     condition, `names += ("c",)`. Only a for loop reads it (the last items run under the condition); anything else

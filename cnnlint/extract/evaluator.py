@@ -21,7 +21,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, Tail,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, Ratio, Tail,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .torch_calls import TorchMixin
@@ -262,6 +262,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def mutate(self, container, frame):
         """A list or dict changed under an undecidable condition no longer has a known content."""
+        self.run.effects += 1
         if frame.uncertain > getattr(container, "born", 0):
             container.poisoned = True
 
@@ -447,6 +448,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     target.slice[0].slice, cst.Index):
                 key = self.eval(target.slice[0].slice.value, frame)
                 if isinstance(obj, PDict) and frame.uncertain > obj.born and isinstance(key, (str, int)):
+                    self.run.effects += 1
                     obj.maybe.add(key)
                     obj[key] = UNKNOWN
                     return
@@ -469,6 +471,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             self.assign(target.value, value, frame)
 
     def set_attr(self, obj, name, value, frame):
+        self.run.effects += 1
         if isinstance(obj, V.Instance):
             if V.is_module(value):
                 obj.modules[name] = value
@@ -753,6 +756,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return D.floordiv(left, right)
             if op is cst.Divide:
                 exact = D.exact_div(left, right)
+                if exact is None and isinstance(right, int) and right > 0:
+                    return Ratio(left, right)        # for math.ceil / math.floor to read
                 return UNKNOWN if exact is None else exact
             return UNKNOWN
         fn = _BINOPS.get(op)
@@ -945,6 +950,19 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         fdef = func.node
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
             return UNKNOWN
+        key = _memo_key(func, args, kwargs)
+        memo = func.ns.memo if key is not None and func.ns is not None else None
+        if memo is not None and key in memo:
+            return memo[key][1]
+        effects = self.run.effects
+        result = self._call_in_module(func, args, kwargs, node, self_obj, frames)
+        if memo is not None and self.run.effects == effects and _plain(result):
+            # no effect and a plain result: the same arguments give it again (the closure is kept alive so that
+            # its id in the key is never another's)
+            memo[key] = (func.closure, result)
+        return result
+
+    def _call_in_module(self, func, args, kwargs, node, self_obj, frames):
         module = func.ns
         written = self.call_arguments(node)     # read in the caller's module, before switching to the callee's
         if module is None or module is self.file:
@@ -1144,6 +1162,27 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if isinstance(base, (list, dict, str, tuple)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _plain(value, depth=0):
+    """A value a pure call may be remembered by, or return: constants, symbolic sizes, unknown, tuples of them."""
+    if value is None or value is UNKNOWN or isinstance(value, (int, float, str, D.Expr)):
+        return True
+    return type(value) is tuple and depth < 3 and all(_plain(v, depth + 1) for v in value)
+
+
+def _memo_key(func, args, kwargs):
+    """The key of a call of a plain function (no bound instance) with plain arguments, or None."""
+    if func.bound is not None or not all(_plain(a) for a in args):
+        return None
+    named = []
+    for k, v in kwargs.items():
+        if k == MAYBE_KEYS:
+            v = frozenset(v)
+        elif k != UNKNOWN_REST and not _plain(v):
+            return None
+        named.append((k, type(v), v))
+    return (id(func.node), id(func.closure), tuple((type(a), a) for a in args), tuple(sorted(named, key=lambda i: i[0])))
 
 
 def _same(a, b):

@@ -208,6 +208,7 @@ class TorchMixin:
         return NotImplemented
 
     def build_container(self, kind, args, kwargs, node):
+        self.run.effects += 1
         layer = V.Layer(kind, {}, self.site(node))
         self.run.layers.append(layer)
         if kind == "keras.Sequential":
@@ -303,14 +304,16 @@ class TorchMixin:
             return Tensor(None)
         return UNKNOWN
 
-    @staticmethod
-    def escape(args, kwargs):
-        """Lists and dicts handed to code we do not read may be changed by it."""
+    def escape(self, args, kwargs):
+        """Lists and dicts handed to code we do not read may be changed by it (and so may an instance: the call
+        is not pure)."""
         for value in list(args) + list(kwargs.values()):
             if isinstance(value, (PList, PDict)):
                 value.poisoned = True
             elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
                 value.args["__opaque__"] = True
+            if isinstance(value, (PList, PDict, V.Layer, V.Instance)):
+                self.run.effects += 1
 
     def build_layer(self, spec, args, kwargs, node, frame=None):
         bound = dict(spec.defaults)
@@ -322,6 +325,7 @@ class TorchMixin:
         for param in SIZE_PARAMS.intersection(bound):
             if bound[param] is UNKNOWN:
                 bound[param] = self.size_symbol(spec, param, node)
+        self.run.effects += 1
         layer = V.Layer(spec.kind, bound, self.site(node))
         if frame is not None and frame.passed and isinstance(node, cst.Call):
             # a size passed down as a parameter (`nn.Conv2d(cin, ...)` in a block built as `Block(64, ...)`) is
