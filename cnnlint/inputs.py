@@ -159,19 +159,24 @@ def _first_call_on(stmt, arg):
                 return False
             return True
 
+    names = []
+
+    class Uses(cst.CSTVisitor):
+        def visit_Name(self, node):
+            names.append(node.value)
+
     if isinstance(stmt, (cst.SimpleStatementLine,)):
         stmt.visit(Finder())
         if not found:
             # `x = x.permute(...)`, `x = x * 2` ...: the input is touched before any layer
-            names = []
-
-            class Uses(cst.CSTVisitor):
-                def visit_Name(self, node):
-                    names.append(node.value)
-
             stmt.visit(Uses())
             if arg in names:
                 return _Stop
+    elif not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        # `if self.stem is not None: x = self.stem(x)`: which layer comes first is not known from the text
+        stmt.visit(Uses())
+        if arg in names:
+            return _Stop
     return found[0] if found else None
 
 

@@ -328,6 +328,11 @@ class TorchMixin:
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
+        if name == "collections.defaultdict":
+            return PDict(born=frame.uncertain, factory=args[0] if args else None)
+        if name == "collections.deque" and len(args) <= 1 and not kwargs:
+            items = self.iterate(args[0]) if args else []
+            return UNKNOWN if items is None else PList(items, born=frame.uncertain)
         if name == "dataclasses.field":
             return V.FieldSpec(kwargs.get("default"), kwargs.get("default_factory"), "default" in kwargs)
         if name == "dataclasses.replace" and args:
