@@ -140,6 +140,7 @@ class Run:
         self.composite_calls: list = []
         self.findings: list = []             # the rules' findings on this run, cascades dropped (`cnnlint shapes`)
         self.keras_built: set = set()        # ids of user Keras layers whose build() has run
+        self.effects = 0                     # changes of state so far (a call that makes none is pure)
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -154,6 +155,7 @@ class Run:
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
         nid = self.graph.number_of_nodes()
+        self.effects += 1
         self.graph.add_node(nid, op=op, args=bound, output=output, cst=self.interp.site(cst_node), layer=layer,
                             direct=direct, called=called or op)
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):

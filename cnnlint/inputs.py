@@ -116,7 +116,7 @@ def first_layer(interp, module, depth=0):
         if "torch.nn.Sequential" in bases and module.modules:
             return first_layer(interp, next(iter(module.modules.values())), depth + 1)
         return None
-    return _first_layer_in(interp, module, forward, depth)
+    return _first_layer_result(_first_layer_in(interp, module, forward, depth))
 
 
 def _first_layer_in(interp, module, method, depth):
@@ -126,7 +126,47 @@ def _first_layer_in(interp, module, method, depth):
     if len(params) < 2 or depth > 8:
         return None
     arg = params[1].name.value
-    for stmt in method.body.body:
+    return _first_layer_of(interp, module, _taken(interp, module, params[0].name.value, method.body.body), arg,
+                           depth)
+
+
+def _first_layer_result(found):
+    return None if found is _PASS else found
+
+
+def _taken(interp, module, self_name, stmts):
+    """The statements a method runs, where an `if` on the module's own state (`if self.stem is not None:`) is
+    decided; an `if` that cannot be decided ends the list with itself."""
+    import libcst as cst
+    from .extract.domain import Frame, truth
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, cst.If):
+            frame = Frame({self_name: module}, self_obj=module)
+            try:
+                decided = truth(interp.eval(stmt.test, frame))
+            except Exception:
+                decided = None
+            if decided is True:
+                out.extend(_taken(interp, module, self_name, stmt.body.body))
+                continue
+            if decided is False:
+                orelse = stmt.orelse
+                if isinstance(orelse, cst.If):
+                    out.extend(_taken(interp, module, self_name, [orelse]))
+                elif orelse is not None:
+                    out.extend(_taken(interp, module, self_name, orelse.body.body))
+                continue
+        out.append(stmt)
+    return out
+
+
+def _first_layer_of(interp, module, stmts, arg, depth):
+    """The first layer these statements apply to `arg`; _PASS when they only return it unchanged."""
+    import libcst as cst
+    for stmt in stmts:
+        if _returns_name(stmt, arg):
+            return _PASS
         call = _first_call_on(stmt, arg)
         if call is None:
             continue
@@ -140,9 +180,31 @@ def _first_layer_in(interp, module, method, depth):
                 return first_layer(interp, sub, depth + 1)
             helper, _ = module.cls.lookup(name)
             if isinstance(helper, cst.FunctionDef):
-                return _first_layer_in(interp, module, helper, depth + 1)
+                found = _first_layer_in(interp, module, helper, depth + 1)
+                if found is _PASS and _assigns_name(stmt, arg, call):
+                    continue        # `x = self._transform_input(x)` that leaves x as it is here
+                return None if found is _PASS else found
         return None
     return None
+
+
+_PASS = object()       # "returns its input unchanged": the caller goes on to its next statement
+
+
+def _returns_name(stmt, name) -> bool:
+    import libcst as cst
+    return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
+        stmt.body[0], cst.Return) and isinstance(stmt.body[0].value, cst.Name) and stmt.body[0].value.value == name
+
+
+def _assigns_name(stmt, name, call) -> bool:
+    """`name = <call>` as the whole statement."""
+    import libcst as cst
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return False
+    assign = stmt.body[0]
+    return assign.value is call and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name) \
+        and assign.targets[0].target.value == name
 
 
 def _first_call_on(stmt, arg):
@@ -159,19 +221,24 @@ def _first_call_on(stmt, arg):
                 return False
             return True
 
+    names = []
+
+    class Uses(cst.CSTVisitor):
+        def visit_Name(self, node):
+            names.append(node.value)
+
     if isinstance(stmt, (cst.SimpleStatementLine,)):
         stmt.visit(Finder())
         if not found:
             # `x = x.permute(...)`, `x = x * 2` ...: the input is touched before any layer
-            names = []
-
-            class Uses(cst.CSTVisitor):
-                def visit_Name(self, node):
-                    names.append(node.value)
-
             stmt.visit(Uses())
             if arg in names:
                 return _Stop
+    elif not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+        # `if self.stem is not None: x = self.stem(x)`: which layer comes first is not known from the text
+        stmt.visit(Uses())
+        if arg in names:
+            return _Stop
     return found[0] if found else None
 
 

@@ -36,7 +36,7 @@ def uri_to_path(uri: str) -> Path:
 
 
 class Document:
-    __slots__ = ("version", "result", "index", "task", "parser")
+    __slots__ = ("version", "result", "index", "task", "parser", "reads")
 
     def __init__(self):
         self.version = None
@@ -44,6 +44,7 @@ class Document:
         self.index = None
         self.task = None
         self.parser = IncrementalParser()
+        self.reads = frozenset()      # the modules its last lint read (resolved paths)
 
 
 class _Malformed:
@@ -114,9 +115,26 @@ class CnnlintServer(LanguageServer):
             self.publish(uri, version, [])
             return
         doc = self.documents.setdefault(uri, Document())
-        result = lint_text(text, path, settings, keep_analysis=True, parser=doc.parser)
+        loader = None
+        if settings.follow_imports:
+            # the modules it imports are read from their open, unsaved buffers when there are some
+            from .modules.loader import loader_for
+            overlays = {str(uri_to_path(u).resolve()): self.workspace.get_text_document(u).source
+                        for u in self.documents if u != uri}
+            loader = loader_for(path, settings.python, overlays or None)
+            loader.start()
+        result = lint_text(text, path, settings, keep_analysis=True, parser=doc.parser, loader=loader)
         doc.version, doc.result, doc.index = version, result, None
+        doc.reads = frozenset(result.deps)
         self.publish(uri, version, [to_lsp(d) for d in result.diagnostics])
+
+    def changed(self, uri, delay):
+        """A buffer changed: it is linted again, and so is every open file whose last lint read it."""
+        self.schedule(uri, delay)
+        path = str(uri_to_path(uri).resolve())
+        for other, doc in list(self.documents.items()):
+            if other != uri and path in doc.reads:
+                self.schedule(other, delay)
 
     def publish(self, uri, version, diagnostics):
         self.text_document_publish_diagnostics(
@@ -146,12 +164,12 @@ async def did_open(ls: CnnlintServer, params: types.DidOpenTextDocumentParams):
 
 @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
 async def did_change(ls: CnnlintServer, params: types.DidChangeTextDocumentParams):
-    ls.schedule(params.text_document.uri, DEBOUNCE_SECONDS)
+    ls.changed(params.text_document.uri, DEBOUNCE_SECONDS)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
 async def did_save(ls: CnnlintServer, params: types.DidSaveTextDocumentParams):
-    ls.schedule(params.text_document.uri, 0)
+    ls.changed(params.text_document.uri, 0)
 
 
 @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)

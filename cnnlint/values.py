@@ -85,6 +85,17 @@ class ClassValue:
     attrs: dict = field(repr=False)               # class-level assignments
     methods: dict = field(repr=False)             # name -> libcst.FunctionDef
     module: Any = field(default=None, repr=False)  # the ModuleContext it was defined in
+    fields: Optional[list] = field(default=None, repr=False)   # a dataclass / NamedTuple: its own field names
+
+    def record_fields(self):
+        """The fields of a dataclass (or NamedTuple) and of the dataclasses it derives from, in __init__ order;
+        None for another class."""
+        out = []
+        for cls in reversed(self.mro()):
+            for name in cls.fields or ():
+                if name not in out:
+                    out.append(name)
+        return out if self.fields is not None else None
 
     def mro(self):
         out = [self]
@@ -187,6 +198,15 @@ class ForeignSite:
     node: Any = field(repr=False)
     module: Any = field(repr=False)
     anchor: Any = field(default=None, repr=False)
+
+
+@dataclass(eq=False)
+class FieldSpec:
+    """dataclasses.field(default=..., default_factory=...) in a dataclass body."""
+
+    default: Any = None
+    factory: Any = None
+    has_default: bool = False
 
 
 @dataclass(eq=False)

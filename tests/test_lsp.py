@@ -183,3 +183,57 @@ async def test_malformed_requests_get_error_replies_and_the_server_goes_on(clien
     result = await client.text_document_hover_async(types.HoverParams(
         text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(16, 9)))
     assert "flat: (4, 256)" in result.contents.value
+
+
+BLOCKS = """import torch.nn as nn
+
+WIDTH = {width}
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(8, WIDTH)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+NET = """import torch
+import torch.nn as nn
+from blocks import Block
+
+
+# cnnlint: input=(4, 8)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = Block()
+        self.head = nn.Linear(32, 2)
+
+    def forward(self, x):
+        return self.head(self.block(x))
+"""
+
+
+@pytest.mark.asyncio
+async def test_editing_an_imported_module_rediagnoses_its_users(client: LanguageClient, tmp_path):
+    """net.py imports blocks.py: an unsaved edit of blocks.py re-diagnoses the open net.py, read from the buffer."""
+    blocks = tmp_path / "blocks.py"
+    blocks.write_text(BLOCKS.format(width=32))
+    net_uri = await open_and_wait(client, tmp_path / "net.py", NET)
+    assert list(client.diagnostics[net_uri]) == []
+    blocks_uri = await open_and_wait(client, blocks, BLOCKS.format(width=32))
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=blocks_uri, version=2),
+        content_changes=[types.TextDocumentContentChangeWholeDocument(text=BLOCKS.format(width=64))]))
+    for _ in range(6):                   # blocks.py's own diagnostics, then net.py's
+        try:
+            await asyncio.wait_for(client.wait_for_notification(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS), 15)
+        except asyncio.TimeoutError:
+            break
+        if list(client.diagnostics.get(net_uri, [])):
+            break
+    (diag,) = client.diagnostics[net_uri]
+    assert diag.code == "CNN101" and "(4, 64)" in diag.message          # the unsaved width, not the file's
+    assert blocks.read_text() == BLOCKS.format(width=32)

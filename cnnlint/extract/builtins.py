@@ -12,7 +12,7 @@ from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, _is_dimlike, printable, truth
+from .domain import Builtin, PDict, PList, PSet, Ratio, _is_dimlike, printable, truth
 from .imports import canonical
 
 
@@ -47,7 +47,20 @@ class BuiltinsMixin:
             if len(args) >= 2 and isinstance(args[0], str):
                 self.set_attr(obj, args[0], args[1], frame)
             return None
+        if isinstance(obj, PSet):
+            return self.call_set_method(obj, name, args, frame)
         if isinstance(obj, PList):
+            if name in ("appendleft", "popleft", "extendleft"):       # a collections.deque
+                name = {"appendleft": "insert", "popleft": "pop", "extendleft": "extendleft"}[name]
+                args = [0] + list(args) if name == "insert" else [0] if name == "pop" else args
+                if name == "extendleft":
+                    items = self.iterate(args[0]) if args else None
+                    self.mutate(obj, frame)
+                    if items is None:
+                        obj.poisoned = True
+                    else:
+                        obj[:0] = list(reversed(items))
+                    return None
             if name in ("append", "insert", "extend", "pop", "remove", "clear", "reverse", "sort"):
                 self.mutate(obj, frame)
             if name == "append" and len(args) == 1:
@@ -96,6 +109,42 @@ class BuiltinsMixin:
                 return UNKNOWN
         return UNKNOWN
 
+    def call_set_method(self, obj, name, args, frame):
+        """The methods of the linted code's sets."""
+        if obj.poisoned:
+            return UNKNOWN
+        if name in ("add", "discard", "remove", "update", "clear", "pop", "difference_update"):
+            self.mutate(obj, frame)
+            if obj.poisoned:
+                return UNKNOWN
+            items = self.iterate(args[0]) if args and name in ("update", "difference_update") else None
+            try:
+                if name == "add" and len(args) == 1 and _plain_key(args[0]):
+                    obj.add(args[0])
+                elif name in ("discard", "remove") and len(args) == 1 and _plain_key(args[0]):
+                    obj.discard(args[0])
+                elif name == "update" and items is not None and all(_plain_key(i) for i in items):
+                    obj.update(items)
+                elif name == "difference_update" and items is not None:
+                    obj.difference_update(items)
+                elif name == "clear":
+                    obj.clear()
+                else:
+                    obj.poisoned = True
+            except TypeError:
+                obj.poisoned = True
+            return None
+        if name in ("union", "intersection", "difference", "issubset", "issuperset", "copy"):
+            others = [self.iterate(a) for a in args]
+            if any(o is None for o in others):
+                return UNKNOWN
+            try:
+                result = getattr(set(obj), name)(*others)
+            except TypeError:
+                return UNKNOWN
+            return PSet(result, born=frame.uncertain) if isinstance(result, set) else result
+        return UNKNOWN
+
     def call_dict_method(self, obj, name, args, kwargs, frame):
         """dict methods on the linted code's dicts. Changed under a condition we cannot decide, a key becomes
         *maybe* there (its value unknown) rather than the whole dict unknown: a builder's
@@ -118,6 +167,7 @@ class BuiltinsMixin:
             return PList(obj.items()) if name == "items" else PList(getattr(obj, name)())
         if not isinstance(obj, PDict) or name not in ("update", "pop", "setdefault", "clear"):
             return UNKNOWN
+        self.run.effects += 1
         uncertain = frame.uncertain > obj.born
         if name == "pop" and plain_key:
             if key in maybe or (key not in obj and len(args) < 2):
@@ -167,6 +217,7 @@ class BuiltinsMixin:
 
     def call_container_method(self, layer, name, args, frame):
         """ModuleList.append, Sequential.add_module, ...; any other call may change it, so it becomes opaque."""
+        self.run.effects += 1
         if frame.uncertain:
             layer.args["__opaque__"] = True
         children = layer.children
@@ -212,8 +263,16 @@ class BuiltinsMixin:
                 if any(x is None and y is not None for x, y in zip(items, v)):
                     return None
                 return PList(items, born=frame.uncertain) if isinstance(v, list) else tuple(items)
-            if isinstance(v, (str, int, float, bool, type(None))):
+            if isinstance(v, (str, int, float, bool, type(None), D.Expr)):
                 return v
+            if isinstance(v, V.Instance) and v.cls.record_fields() is not None and not v.modules:
+                out = V.Instance(v.cls, call=v.call)        # a dataclass: its fields, copied
+                for k, x in v.attrs.items():
+                    y = plain(x) if deep else x
+                    if y is None and x is not None:
+                        return None
+                    out.attrs[k] = y
+                return out
             return None if deep else v
         copied = plain(value)
         return UNKNOWN if copied is None and value is not None else copied
@@ -236,6 +295,9 @@ class BuiltinsMixin:
         return PList([float(v) for v in values])
 
     def call_math(self, name, args):
+        if len(args) == 1 and isinstance(args[0], Ratio) and name in ("ceil", "floor"):
+            ratio = args[0]
+            return (D.ceildiv if name == "ceil" else D.floordiv)(ratio.num, ratio.den)
         fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
               "pow": math.pow, "prod": math.prod, "gcd": math.gcd, "exp": math.exp, "isqrt": math.isqrt}.get(name)
         if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
@@ -267,7 +329,7 @@ class BuiltinsMixin:
                 return UNKNOWN if v.args.get("__opaque__") else len(v.children)
             if isinstance(v, Tensor):
                 return v.shape[0] if v.shape and v.shape[0] is not None else UNKNOWN
-            if isinstance(v, (list, tuple, dict, str, range)) and concrete(v):
+            if isinstance(v, (list, tuple, dict, str, range, set)) and concrete(v):
                 return len(v)
             return UNKNOWN
         if name in ("int", "float", "bool", "str", "round", "abs"):
@@ -279,9 +341,18 @@ class BuiltinsMixin:
                     return UNKNOWN
             if name == "int" and len(args) == 1 and isinstance(args[0], D.Expr):
                 return args[0]
+            if name == "int" and len(args) == 1 and isinstance(args[0], Ratio):
+                return D.floordiv(args[0].num, args[0].den)      # int() of a positive ratio floors it
             if name == "round" and len(args) == 2 and all(isinstance(a, (int, float)) for a in args):
                 return round(*args)
             return UNKNOWN
+        if name in ("set", "frozenset"):
+            items = self.iterate(args[0]) if args else []
+            if items is None or not all(_plain_key(i) for i in items):
+                out = PSet(born=frame.uncertain)
+                out.poisoned = True
+                return out
+            return PSet(items, born=frame.uncertain)
         if name in ("list", "tuple"):
             if not args:
                 return PList(born=frame.uncertain) if name == "list" else ()
@@ -307,6 +378,9 @@ class BuiltinsMixin:
             return out
         if name in ("min", "max", "sum"):
             items = args if len(args) > 1 else (self.iterate(args[0]) if args else None)
+            if name != "sum" and items and not kwargs and any(isinstance(a, D.Expr) for a in items) and all(
+                    _is_dimlike(a) for a in items):
+                return self.symbolic_extreme(name, list(items))
             if items is None or not items or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
                                                      for a in items):
                 if name == "sum" and items is not None and all(_is_dimlike(a) for a in items):
@@ -359,6 +433,9 @@ class BuiltinsMixin:
         if name == "hasattr":
             if len(args) == 2 and isinstance(args[0], V.Instance) and isinstance(args[1], str):
                 return True if self.has_attr(args[0], args[1]) else UNKNOWN
+            if len(args) == 2 and isinstance(args[0], V.PyModule) and isinstance(args[1], str):
+                found = args[0].ctx.loader.attribute(args[0].ctx, args[1])
+                return True if found is not None and not isinstance(found, V.External) else UNKNOWN
             return UNKNOWN
         if name == "setattr":
             if len(args) == 3 and isinstance(args[1], str):
@@ -378,6 +455,21 @@ class BuiltinsMixin:
                 return UNKNOWN
             return any(truths) if name == "any" else all(truths)
         return UNKNOWN
+
+    def symbolic_extreme(self, name, items):
+        """min/max of sizes, some symbolic: the one that is never below (above) the others for every value of the
+        symbols the model accepts (SAME padding's max(..., 0)); unknown when that cannot be shown."""
+        lower = self.run.solver.lower
+        best = items[0]
+        for other in items[1:]:
+            diff = D.sub(other, best) if name == "max" else D.sub(best, other)
+            names = D.symbols(diff)
+            bound = lower.get(next(iter(names)), 1) if len(names) == 1 else 1
+            if D.never_negative(diff, bound):
+                best = other
+            elif not D.never_negative(D.neg(diff), bound):
+                return UNKNOWN
+        return best
 
     def enclosing_class(self, frame):
         func = frame.func
@@ -399,6 +491,11 @@ class BuiltinsMixin:
         cls, kinds = args
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         return _any(is_subclass(cls, kind) for kind in kinds)
+
+
+def _plain_key(v):
+    """A value a set (or a dict's key) may hold as the code would: a constant or a tuple of them."""
+    return isinstance(v, (str, int, float, bool, type(None))) or isinstance(v, tuple) and all(_plain_key(x) for x in v)
 
 
 def _any(answers):
@@ -463,7 +560,7 @@ def is_instance(value, kind):
             return True if name in (value.kind, "torch.nn.Module") else None
         if isinstance(value, V.Instance) and name == "torch.nn.Module" and value.cls.is_torch_module():
             return True
-        if isinstance(value, _PLAIN + (V.Function, V.Partial, V.ClassValue)) and name.startswith("torch."):
+        if isinstance(value, _PLAIN + (V.Function, V.Partial, V.ClassValue, D.Expr)) and name.startswith("torch."):
             return False
         if is_class(value) and name.startswith("torch."):
             return False           # a layer class is not an instance of a torch class

@@ -43,6 +43,7 @@ class ModuleContext:
     done: set = field(default_factory=set)            # ids of the top-level statements already run
     digest: str = ""                                  # of the source, for the result cache's dependencies
     pymodule: Any = None                              # the value a module-typed name holds
+    memo: dict = field(default_factory=dict)          # results of its pure functions' calls, this lint
     keras_data_format: Optional[str] = None           # set by keras.config.set_image_data_format(...)
 
     @classmethod

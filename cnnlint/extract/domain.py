@@ -31,13 +31,29 @@ class PDict(dict):
     """A dict built by the linted code. A key set under an undecidable condition is *maybe* there: its value is
     unknown and asking whether it is there is undecidable too; anything less precise poisons the dict."""
 
-    __slots__ = ("born", "poisoned", "maybe")
+    __slots__ = ("born", "poisoned", "maybe", "factory")
+
+    def __init__(self, items=(), born=0, factory=None):
+        super().__init__(items)
+        self.born = born
+        self.poisoned = False
+        self.maybe = set()
+        self.factory = factory      # a collections.defaultdict's: what a missing key reads as
+
+
+class PSet(set):
+    """A set built by the linted code (a literal, set(), .add()), as PList is a list."""
+
+    __slots__ = ("born", "poisoned")
 
     def __init__(self, items=(), born=0):
         super().__init__(items)
         self.born = born
         self.poisoned = False
-        self.maybe = set()
+
+    def ordered(self):
+        """Its items in an order that does not depend on string hashing (Python's own varies per process)."""
+        return sorted(self, key=lambda v: (type(v).__name__, repr(v)))
 
 class BuiltinMethod:
     __slots__ = ("obj", "name")
@@ -53,7 +69,7 @@ class Builtin:
         self.name = name
 
 BUILTINS = {name: Builtin(name) for name in (
-    "range len int float bool str list tuple dict set min max sum abs round enumerate zip reversed sorted isinstance "
+    "range len int float bool str list tuple dict set frozenset min max sum abs round enumerate zip reversed sorted isinstance "
     "getattr setattr hasattr super print any all divmod pow chr ord iter next map filter type id callable issubclass "
     "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
 
@@ -61,12 +77,14 @@ UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments
 MAYBE_KEYS = "**maybe"    # keyword carrying the names a call may or may not pass (a **dict's maybe-keys)
 
 class Frame:
-    __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module", "passed")
+    __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module", "passed",
+                 "maybe_break")
 
     def __init__(self, local_vars=None, self_obj=None, closure=None, func=None, in_module=False, passed=None):
         self.locals = local_vars if local_vars is not None else {}
         # parameter -> Passed: where the call wrote the value it received (for where a size was written)
         self.passed = passed
+        self.maybe_break = False  # a break under an undecided condition: the loop may end after this item
         self.returns = []
         self.halt = None          # None | "return" | "break" | "continue"
         self.self_obj = self_obj
@@ -88,6 +106,20 @@ class Frame:
             return None
         return self.locals if self.closure is None else ChainMap(self.locals, self.closure)
 
+class Ratio:
+    """`size / k` of a symbolic size that k may not divide: only math.ceil / math.floor / int read it (SAME padding
+    computes ceil(H / stride)); anything else sees a value it does not know."""
+
+    __slots__ = ("num", "den")
+
+    def __init__(self, num, den):
+        self.num = num
+        self.den = den
+
+    def __bool__(self):
+        raise TypeError("a Ratio has no truth value")
+
+
 class Tail:
     """A tuple or list whose last items are there on some paths only: `names = ("a", "b")` then, under an undecided
     condition, `names += ("c",)`. Only a for loop reads it (the last items run under the condition); anything else
@@ -107,7 +139,7 @@ def truth(v):
     """Python truthiness, or None when it cannot be decided."""
     if v is UNKNOWN or isinstance(v, (Tensor, D.Expr)):
         return None
-    if isinstance(v, (PList, PDict)) and v.poisoned:
+    if isinstance(v, (PList, PDict, PSet)) and v.poisoned:
         return None
     if isinstance(v, V.Layer):
         return bool(v.children) if v.kind in CONTAINERS else True

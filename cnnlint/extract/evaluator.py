@@ -21,7 +21,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, Tail,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, Tail,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .torch_calls import TorchMixin
@@ -262,6 +262,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def mutate(self, container, frame):
         """A list or dict changed under an undecidable condition no longer has a known content."""
+        self.run.effects += 1
         if frame.uncertain > getattr(container, "born", 0):
             container.poisoned = True
 
@@ -299,6 +300,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 states.append((self_obj.attrs, self_obj.modules))
         for f in frames:
             frame.returns.extend(f.returns)
+            frame.maybe_break = frame.maybe_break or f.maybe_break
+        if any(f.halt in ("break", "continue") for f in frames) and len({f.halt for f in frames}) > 1:
+            # a break or continue on one path only: the loop goes on from the paths joined (the one that left
+            # keeps its values; the others' are the same or unknown), and may end after this item
+            for f in frames:
+                if f.halt in ("break", "continue"):
+                    frame.maybe_break = frame.maybe_break or f.halt == "break"
+                    f.halt = None
         live = [i for i, f in enumerate(frames) if not f.halt]
         if not live:
             frame.halt = frames[0].halt
@@ -336,8 +345,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def iterate(self, value):
         """The items of a value we can iterate exactly, or None."""
-        if isinstance(value, (PList, PDict)) and value.poisoned:
+        if isinstance(value, (PList, PDict, PSet)) and value.poisoned:
             return None
+        if isinstance(value, PSet):
+            return value.ordered()
         if isinstance(value, dict):
             return None if getattr(value, "maybe", None) else list(value.keys())
         if isinstance(value, (list, tuple)):
@@ -371,21 +382,37 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             self.exec_both(frame, lambda f: self.run_items(stmt.target, body, rest, f), lambda f: None)
             return
         items = self.iterate(iterable)
-        if items is None or len(items) > MAX_UNROLL or _contains_loop_exit(body):
+        if items is None or len(items) > MAX_UNROLL:
             self.exec_unknown_loop(body, frame, stmt.target, items)
             return
-        for item in items:
-            self.assign(stmt.target, item, frame)
+        frame.maybe_break = False
+        ended = self.run_loop(stmt.target, body, items, frame)
+        if stmt.orelse is not None and ended is not False:
+            if ended:
+                self.exec_body(stmt.orelse.body.body, frame)
+            else:
+                self.exec_both(frame, lambda f: self.exec_body(stmt.orelse.body.body, f), lambda f: None)
+
+    def run_loop(self, target, body, items, frame):
+        """A loop unrolled over known items: True when it ran to its end, False when it broke, None when it may
+        have broken (a break under an undecided condition: the items after it run under that condition)."""
+        for index, item in enumerate(items):
+            self.assign(target, item, frame)
             self.exec_body(body, frame)
             if frame.halt == "continue":
                 frame.halt = None
             elif frame.halt == "break":
                 frame.halt = None
-                return
+                return False
             elif frame.halt:
-                return
-        if stmt.orelse is not None:
-            self.exec_body(stmt.orelse.body.body, frame)
+                return False
+            if frame.maybe_break:
+                frame.maybe_break = False
+                rest = items[index + 1:]
+                self.exec_both(frame, lambda f: self.run_loop(target, body, rest, f), lambda f: None)
+                frame.maybe_break = False
+                return None
+        return True
 
     def run_items(self, target, body, items, frame):
         """A loop body without break or continue, unrolled over known items."""
@@ -447,6 +474,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     target.slice[0].slice, cst.Index):
                 key = self.eval(target.slice[0].slice.value, frame)
                 if isinstance(obj, PDict) and frame.uncertain > obj.born and isinstance(key, (str, int)):
+                    self.run.effects += 1
                     obj.maybe.add(key)
                     obj[key] = UNKNOWN
                     return
@@ -469,6 +497,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             self.assign(target.value, value, frame)
 
     def set_attr(self, obj, name, value, frame):
+        self.run.effects += 1
         if isinstance(obj, V.Instance):
             if V.is_module(value):
                 obj.modules[name] = value
@@ -593,7 +622,15 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         return PList(items, born=frame.uncertain)
 
     def eval_Set(self, node, frame):
-        return UNKNOWN
+        items = self.elements(node.elements, frame)
+        try:
+            if items is not None and all(_plain(i) for i in items):
+                return PSet(items, born=frame.uncertain)
+        except TypeError:
+            pass
+        out = PSet(born=frame.uncertain)
+        out.poisoned = True
+        return out
 
     def elements(self, elements, frame):
         out = []
@@ -653,7 +690,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     op, cst.Is) else left is not right
             return same if isinstance(op, cst.Is) else not same
         if isinstance(op, (cst.In, cst.NotIn)):
-            if isinstance(right, (PList, PDict)) and right.poisoned or left is UNKNOWN:
+            if isinstance(right, (PList, PDict, PSet)) and right.poisoned or left is UNKNOWN:
                 return UNKNOWN
             if isinstance(right, (list, tuple, dict, str, set)) and not isinstance(left, (Tensor, D.Expr)):
                 try:
@@ -753,12 +790,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return D.floordiv(left, right)
             if op is cst.Divide:
                 exact = D.exact_div(left, right)
+                if exact is None and isinstance(right, int) and right > 0:
+                    return Ratio(left, right)        # for math.ceil / math.floor to read
                 return UNKNOWN if exact is None else exact
             return UNKNOWN
         fn = _BINOPS.get(op)
         if fn is None:
             return UNKNOWN
-        if isinstance(left, (PList, PDict)) and left.poisoned or isinstance(right, (PList, PDict)) and right.poisoned:
+        if isinstance(left, (PList, PDict, PSet)) and left.poisoned or isinstance(right, (PList, PDict, PSet)) and right.poisoned:
             return UNKNOWN
         try:
             if isinstance(left, (int, float)) and isinstance(right, (int, float)) and op is cst.Power and abs(right) > 64:
@@ -816,9 +855,17 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             try:
                 if isinstance(index, (int, str, tuple, bool, float)) or index is None:
                     return base[index]
-            except (IndexError, KeyError, TypeError):
+            except KeyError:
+                if isinstance(base, PDict) and base.factory is not None and not base.maybe:
+                    base[index] = self.call(base.factory, [], {}, node, self.file.global_frame)
+                    return base[index]         # a defaultdict makes what it is asked for
+                return UNKNOWN
+            except (IndexError, TypeError):
                 return UNKNOWN
             return UNKNOWN
+        if isinstance(base, V.External) and base.name == "sys.modules" and isinstance(index, str):
+            found = self.file.loader.resolve(index) if self.file.loader is not None else None
+            return UNKNOWN if found is None else found       # a module, as the loader reads it
         if isinstance(base, V.Layer) and base.kind in CONTAINERS:
             if base.args.get("__opaque__"):
                 return UNKNOWN
@@ -945,6 +992,19 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         fdef = func.node
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
             return UNKNOWN
+        key = _memo_key(func, args, kwargs)
+        memo = func.ns.memo if key is not None and func.ns is not None else None
+        if memo is not None and key in memo:
+            return memo[key][1]
+        effects = self.run.effects
+        result = self._call_in_module(func, args, kwargs, node, self_obj, frames)
+        if memo is not None and self.run.effects == effects and _plain(result):
+            # no effect and a plain result: the same arguments give it again (the closure is kept alive so that
+            # its id in the key is never another's)
+            memo[key] = (func.closure, result)
+        return result
+
+    def _call_in_module(self, func, args, kwargs, node, self_obj, frames):
         module = func.ns
         written = self.call_arguments(node)     # read in the caller's module, before switching to the callee's
         if module is None or module is self.file:
@@ -1137,13 +1197,39 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             for alt in base.alternatives[1:]:
                 value = join(value, self.get_attr(alt, name, node, frame))
             return value
+        if isinstance(base, V.Function) and name in ("__name__", "__qualname__", "__module__"):
+            if name == "__module__":
+                ns = base.ns
+                return UNKNOWN if ns is None or ns.name is None else ns.name
+            return base.node.name.value if isinstance(base.node, cst.FunctionDef) else "<lambda>"
         if isinstance(base, V.Partial) and name in ("func", "args", "keywords"):
             return getattr(base, name)
         if isinstance(base, FN.ValuesIndices) and name in base._fields:
             return base[base._fields.index(name)]
-        if isinstance(base, (list, dict, str, tuple)):
+        if isinstance(base, (list, dict, str, tuple, set)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _plain(value, depth=0):
+    """A value a pure call may be remembered by, or return: constants, symbolic sizes, unknown, tuples of them."""
+    if value is None or value is UNKNOWN or isinstance(value, (int, float, str, D.Expr)):
+        return True
+    return type(value) is tuple and depth < 3 and all(_plain(v, depth + 1) for v in value)
+
+
+def _memo_key(func, args, kwargs):
+    """The key of a call of a plain function (no bound instance) with plain arguments, or None."""
+    if func.bound is not None or not all(_plain(a) for a in args):
+        return None
+    named = []
+    for k, v in kwargs.items():
+        if k == MAYBE_KEYS:
+            v = frozenset(v)
+        elif k != UNKNOWN_REST and not _plain(v):
+            return None
+        named.append((k, type(v), v))
+    return (id(func.node), id(func.closure), tuple((type(a), a) for a in args), tuple(sorted(named, key=lambda i: i[0])))
 
 
 def _same(a, b):

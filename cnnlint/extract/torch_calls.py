@@ -114,11 +114,17 @@ class TorchMixin:
         cls = V.ClassValue(node.name.value, node, bases, {}, {}, module=self.file)
         body_frame = Frame(cls.attrs, in_module=frame.in_module)
         body_frame.closure = frame.scope()
+        record = _record_class(node, bases, self.file.imports)
+        if record:
+            cls.fields = []
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 cls.methods[stmt.name.value] = stmt
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
+                    if record and isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and \
+                            "ClassVar" not in (dotted(_annotation_head(small.annotation.annotation)) or ""):
+                        cls.fields.append(small.target.value)
                     if isinstance(small, (cst.Assign, cst.AnnAssign)):
                         try:
                             self.exec_small(small, body_frame)
@@ -133,18 +139,55 @@ class TorchMixin:
             return UNKNOWN
         instance = V.Instance(cls, call=self.site(node))
         init, owner = cls.lookup("__init__")
+        fields = cls.record_fields()
         if isinstance(init, cst.FunctionDef):
             self.call_function(V.Function(init, owner, instance), args, kwargs, node)
+        elif fields is not None:
+            self.init_record(instance, fields, args, kwargs, node)
         else:
             # no user __init__: the framework base's constructor takes the arguments
             kwargs = {k: v for k, v in kwargs.items() if k not in (UNKNOWN_REST, MAYBE_KEYS)}
             self.init_external_base(instance, cls.external_bases(), args, kwargs, node)
-        dataclass_like = any(dotted(d.decorator) in ("dataclass", "dataclasses.dataclass") or (
-            isinstance(d.decorator, cst.Call) and dotted(d.decorator.func) in ("dataclass", "dataclasses.dataclass"))
-            for d in cls.node.decorators)
-        if dataclass_like:
-            return UNKNOWN
         return instance
+
+    def init_record(self, instance, fields, args, kwargs, node):
+        """A dataclass's generated __init__: each field from the arguments, else its default (or its
+        default_factory's value); then __post_init__."""
+        rest_unknown = kwargs.get(UNKNOWN_REST, False)
+        maybe = kwargs.get(MAYBE_KEYS, ())
+        args = list(args)
+        for name in fields:
+            if args:
+                value = args.pop(0)
+            elif name in kwargs:
+                value = UNKNOWN if name in maybe else kwargs[name]
+            elif rest_unknown:
+                value = UNKNOWN
+            else:
+                value = self.field_default(instance.cls, name, node)
+            instance.attrs[name] = value
+        post, owner = instance.cls.lookup("__post_init__")
+        if isinstance(post, cst.FunctionDef):
+            self.call_function(V.Function(post, owner, instance), [], {}, node)
+
+    def field_default(self, cls, name, node):
+        default, _ = cls.lookup(name)
+        if isinstance(default, V.FieldSpec):
+            if default.has_default:
+                return default.default
+            if default.factory is not None:
+                return self.call(default.factory, [], {}, node, self.file.global_frame)
+            return UNKNOWN
+        return UNKNOWN if default is None and name not in _class_attrs(cls) else default
+
+    def replace_record(self, obj, changes, node):
+        """dataclasses.replace(obj, **changes): a new instance with the fields changed."""
+        fields = obj.cls.record_fields() if isinstance(obj, V.Instance) else None
+        if fields is None or UNKNOWN_REST in changes:
+            return UNKNOWN
+        copy = V.Instance(obj.cls, call=self.site(node))
+        self.init_record(copy, fields, [], {**{k: obj.attrs.get(k, UNKNOWN) for k in fields}, **changes}, node)
+        return copy
 
     def init_external_base(self, instance, bases, args, kwargs, node):
         names = {b.name for b in bases}
@@ -199,6 +242,9 @@ class TorchMixin:
             value = kwargs.get("data_format", args[0] if args else None)
             # the layers built after it take it as their default data_format
             self.run.file.keras_data_format = value if value in ("channels_first", "channels_last") else None
+            self.run.effects += 1             # a change of state: the call is not pure, and what was is stale
+            self.run.file.memo.clear()
+            self.file.memo.clear()
             return None
         if name == "keras.applications.imagenet_utils.obtain_input_shape":
             return _application_input_shape(args, kwargs)
@@ -221,6 +267,7 @@ class TorchMixin:
         return NotImplemented
 
     def build_container(self, kind, args, kwargs, node):
+        self.run.effects += 1
         layer = V.Layer(kind, {}, self.site(node))
         self.run.layers.append(layer)
         if kind == "keras.Sequential":
@@ -303,6 +350,18 @@ class TorchMixin:
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
+        if name == "collections.defaultdict":
+            return PDict(born=frame.uncertain, factory=args[0] if args else None)
+        if name == "collections.deque" and len(args) <= 1 and not kwargs:
+            items = self.iterate(args[0]) if args else []
+            return UNKNOWN if items is None else PList(items, born=frame.uncertain)
+        if name == "dataclasses.field":
+            return V.FieldSpec(kwargs.get("default"), kwargs.get("default_factory"), "default" in kwargs)
+        if name == "dataclasses.replace" and args:
+            return self.replace_record(args[0], dict(kwargs), node)
+        if name == "dataclasses.asdict" and len(args) == 1 and isinstance(args[0], V.Instance) and \
+                args[0].cls.record_fields() is not None:
+            return PDict({k: args[0].attrs.get(k, UNKNOWN) for k in args[0].cls.record_fields()})
         if name == "torch.compile" and args and V.is_module(args[0]):
             return args[0]            # the compiled module runs as the module does
         if name in ("typing.cast", "typing_extensions.cast"):
@@ -322,14 +381,16 @@ class TorchMixin:
             return Tensor(None)
         return UNKNOWN
 
-    @staticmethod
-    def escape(args, kwargs):
-        """Lists and dicts handed to code we do not read may be changed by it."""
+    def escape(self, args, kwargs):
+        """Lists and dicts handed to code we do not read may be changed by it (and so may an instance: the call
+        is not pure)."""
         for value in list(args) + list(kwargs.values()):
             if isinstance(value, (PList, PDict)):
                 value.poisoned = True
             elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
                 value.args["__opaque__"] = True
+            if isinstance(value, (PList, PDict, V.Layer, V.Instance)):
+                self.run.effects += 1
 
     def build_layer(self, spec, args, kwargs, node, frame=None):
         bound = dict(spec.defaults)
@@ -344,6 +405,7 @@ class TorchMixin:
         for param in SIZE_PARAMS.intersection(bound):
             if bound[param] is UNKNOWN:
                 bound[param] = self.size_symbol(spec, param, node)
+        self.run.effects += 1
         layer = V.Layer(spec.kind, bound, self.site(node))
         if frame is not None and frame.passed and isinstance(node, cst.Call):
             # a size passed down as a parameter (`nn.Conv2d(cin, ...)` in a block built as `Block(64, ...)`) is
@@ -433,6 +495,25 @@ class TorchMixin:
 
 
 WEIGHT = "module.weight"        # graph op of a layer's weight read as a tensor (self.weight)
+def _record_class(node, bases, imports):
+    """A @dataclass (however decorated) or a typing.NamedTuple subclass: its __init__ is generated from fields."""
+    from .imports import qualify
+    for dec in node.decorators:
+        expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+        if qualify(dotted(expr), imports) in ("dataclasses.dataclass", "dataclass"):
+            return True
+    return any(isinstance(b, V.External) and b.name in ("typing.NamedTuple", "typing_extensions.NamedTuple")
+               for b in bases)
+
+
+def _annotation_head(expr):
+    return expr.value if isinstance(expr, cst.Subscript) else expr
+
+
+def _class_attrs(cls):
+    return {k for c in cls.mro() for k in c.attrs}
+
+
 _CONV_TUPLES = ("kernel_size", "stride", "padding", "dilation", "output_padding")
 
 

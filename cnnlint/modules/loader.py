@@ -231,7 +231,10 @@ class Loader:
         self._resolving: set = set()
 
     def touch(self, ctx):
-        if ctx.path and ctx.path not in self.deps:
+        """Record that this lint read a module the loader loaded (the linted file itself is the cache key)."""
+        if self.by_path.get(ctx.path) is not ctx:
+            return
+        if ctx.path not in self.deps:
             self.deps[ctx.path] = ctx.digest
         for paths, _ in self._capture:
             paths.add(ctx.path)

@@ -296,6 +296,44 @@ def is_monotone(d: Dim) -> bool:
     return True
 
 
+def _period(d: Dim) -> int | None:
+    """The period of the floor divisions in an expression (the lcm of their divisors), or None when an atom is
+    multiplied by another (not linear in its symbol)."""
+    from math import lcm
+    if not isinstance(d, Expr):
+        return 1
+    period = 1
+    for mono in d.terms:
+        if len(mono) > 1:
+            return None
+        for atom in mono:
+            if isinstance(atom, FloorDiv):
+                inner = _period(atom.num)
+                if inner is None:
+                    return None
+                period = lcm(period, inner * atom.den)
+    return period
+
+
+def never_negative(d: Dim, lower: int = 1) -> bool:
+    """True when `d` >= 0 for every value >= `lower` of its one symbol: a sum of the symbol and floor divisions of
+    it is a line plus a periodic part, so one period at the bottom and the slope decide. False when no proof."""
+    if isinstance(d, int):
+        return d >= 0
+    names = symbols(d)
+    if len(names) != 1:
+        return False
+    (name,) = names
+    period = _period(d)
+    if period is None or period > 1024:
+        return False
+    values = [evaluate(d, {name: x}) for x in range(lower, lower + period + 1)]
+    if None in values:
+        return False
+    slope = values[-1] - values[0]       # per period: d(x + P) - d(x), the same for every x
+    return slope >= 0 and min(values[:-1]) >= 0
+
+
 def show(d: Dim) -> str:
     if d is None:
         return "?"

@@ -24,6 +24,7 @@ class Solver:
         self.labels: list = []         # what each fact came from ("fc1 in_features"), for `cnnlint shapes`
         self.sides: list = []          # (size that arrives, size expected, graph node judged or None) per fact
         self.positive: list = []       # sizes that must be >= 1 for the model to run at all
+        self._next: dict = {}          # base name -> the suffix fresh() tries next
 
     def symbol(self, name: str, lower: int = 1) -> D.Expr:
         self.lower[name] = lower
@@ -31,10 +32,12 @@ class Solver:
 
     def fresh(self, base: str, lower: int = 1) -> D.Expr:
         """A symbol no other input uses yet: H, then H2, H3, ... (two inputs of unknown size are not the same)."""
-        name, k = base, 1
+        k = self._next.get(base, 1)
+        name = base if k == 1 else f"{base}{k}"
         while name in self.lower:
             k += 1
             name = f"{base}{k}"
+        self._next[base] = k + 1
         return self.symbol(name, lower)
 
     def require_positive(self, d):
