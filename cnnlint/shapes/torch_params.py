@@ -74,13 +74,15 @@ def _rnn(layer):
     i, h = as_int(layer.arg("input_size")), as_int(layer.arg("hidden_size"))
     layers, b = as_int(layer.arg("num_layers", 1)), _b(layer)
     bidir = layer.arg("bidirectional", False)
-    if as_int(layer.args.get("proj_size", 0)) or not _known(i, h, layers, b) or bidir not in (True, False):
+    proj = as_int(layer.args.get("proj_size", 0)) if layer.type_name == "LSTM" else 0
+    if proj is None or not _known(i, h, layers, b) or bidir not in (True, False):
         return None
     dirs = 2 if bidir else 1
+    out = proj or h                     # with proj_size, h_t is projected to proj_size by weight_hr (proj, h)
     total = 0
     for k in range(layers):
-        width = i if k == 0 else h * dirs
-        total += dirs * (gates * h * width + gates * h * h + b * 2 * gates * h)
+        width = i if k == 0 else out * dirs
+        total += dirs * (gates * h * width + gates * h * out + b * 2 * gates * h + proj * h)
     return total
 
 
