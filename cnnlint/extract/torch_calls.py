@@ -209,6 +209,10 @@ class TorchMixin:
         for cls in after:
             if name in cls.methods:
                 return self.call_function(V.Function(cls.methods[name], cls, sup.instance), args, kwargs, node)
+            if name == "__init__" and cls.fields is not None and isinstance(sup.instance, V.Instance):
+                # the generated __init__ of a dataclass base (torchvision's MBConvConfig(_MBConvConfig))
+                self.init_record(sup.instance, cls.record_fields(), args, kwargs, node)
+                return None
         if name == "__init__" and isinstance(sup.instance, V.Instance):
             self.init_external_base(sup.instance, sup.after.external_bases() if isinstance(
                 sup.after, V.ClassValue) else [], args, kwargs, node)
