@@ -141,6 +141,7 @@ class Run:
         self.findings: list = []             # the rules' findings on this run, cascades dropped (`cnnlint shapes`)
         self.keras_built: set = set()        # ids of user Keras layers whose build() has run
         self.effects = 0                     # changes of state so far (a call that makes none is pure)
+        self.external = 0                    # ... of objects a constructor being remembered did not make
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -156,6 +157,7 @@ class Run:
         operator.add); `called` is the name the code called, for messages."""
         nid = self.graph.number_of_nodes()
         self.effects += 1
+        self.external += 1
         self.graph.add_node(nid, op=op, args=bound, output=output, cst=self.interp.site(cst_node), layer=layer,
                             direct=direct, called=called or op)
         for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound):
@@ -368,6 +370,7 @@ class Run:
     def keras_auto_name(self, class_name):
         """snake_case of the class with a counter per name, as keras.backend.get_uid counts in one session."""
         import re
+        self.external += 1
         base = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", class_name)).lower()
         count = self.keras_counts.get(base, 0)
         self.keras_counts[base] = count + 1

@@ -5,8 +5,12 @@ A symbolic integer (a tensor size read with ``x.size(0)``) is a :class:`cnnlint.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+# creation order of the objects the evaluator makes: a constructor that changes nothing made before it is pure
+CLOCK = itertools.count()
 
 
 class _Unknown:
@@ -51,6 +55,7 @@ class Layer:
     children: dict = field(default_factory=dict, repr=False)   # containers: name -> module
     path: Optional[str] = None       # name as named_modules() gives it, set once the model is built
     written: dict = field(default_factory=dict, repr=False)   # size parameter -> where its value was written
+    epoch: int = field(default_factory=lambda: next(CLOCK), repr=False)
 
     @property
     def type_name(self):
@@ -71,6 +76,7 @@ class Instance:
     path: Optional[str] = None
     # a subclass of a torch layer class (`class Conv2dSame(nn.Conv2d)`): the layer its base constructor made
     base: Optional[Layer] = field(default=None, repr=False)
+    epoch: int = field(default_factory=lambda: next(CLOCK), repr=False)
 
     @property
     def type_name(self):

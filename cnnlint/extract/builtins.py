@@ -12,7 +12,7 @@ from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, PSet, Ratio, _is_dimlike, printable, truth
+from .domain import Builtin, PDict, PList, PSet, Ratio, RegexMatch, _is_dimlike, printable, truth
 from .imports import canonical
 
 
@@ -49,6 +49,13 @@ class BuiltinsMixin:
             return None
         if isinstance(obj, PSet):
             return self.call_set_method(obj, name, args, frame)
+        if isinstance(obj, RegexMatch):
+            if name == "groups" and not args:
+                return obj.parts
+            index = args[0] if args else 0
+            if name == "group" and isinstance(index, int) and 0 <= index <= len(obj.parts):
+                return obj.whole if index == 0 else obj.parts[index - 1]
+            return UNKNOWN
         if isinstance(obj, PList):
             if name in ("appendleft", "popleft", "extendleft"):       # a collections.deque
                 name = {"appendleft": "insert", "popleft": "pop", "extendleft": "extendleft"}[name]
@@ -93,7 +100,7 @@ class BuiltinsMixin:
         if isinstance(obj, dict):
             return self.call_dict_method(obj, name, args, kwargs, frame)
         if isinstance(obj, str):
-            if name in ("lower", "upper", "strip", "startswith", "endswith", "replace", "split", "join", "format"):
+            if name in _STR_METHODS:
                 if all(printable(a) for a in args) and (name == "format" and all(
                         printable(v) for v in kwargs.values()) or not kwargs):
                     try:
@@ -167,7 +174,7 @@ class BuiltinsMixin:
             return PList(obj.items()) if name == "items" else PList(getattr(obj, name)())
         if not isinstance(obj, PDict) or name not in ("update", "pop", "setdefault", "clear"):
             return UNKNOWN
-        self.run.effects += 1
+        self.changed(obj)
         uncertain = frame.uncertain > obj.born
         if name == "pop" and plain_key:
             if key in maybe or (key not in obj and len(args) < 2):
@@ -217,7 +224,7 @@ class BuiltinsMixin:
 
     def call_container_method(self, layer, name, args, frame):
         """ModuleList.append, Sequential.add_module, ...; any other call may change it, so it becomes opaque."""
-        self.run.effects += 1
+        self.changed(layer)
         if frame.uncertain:
             layer.args["__opaque__"] = True
         children = layer.children
@@ -491,6 +498,12 @@ class BuiltinsMixin:
         cls, kinds = args
         kinds = kinds if isinstance(kinds, tuple) else (kinds,)
         return _any(is_subclass(cls, kind) for kind in kinds)
+
+
+# str methods that compute from the string and their arguments alone
+_STR_METHODS = set("""lower upper strip lstrip rstrip startswith endswith replace split rsplit join format isdigit
+isalpha isalnum isnumeric isdecimal isupper islower isspace isidentifier partition rpartition count find rfind index
+rindex title capitalize casefold zfill splitlines center ljust rjust removeprefix removesuffix swapcase""".split())
 
 
 def _plain_key(v):

@@ -20,36 +20,48 @@ class BudgetExceeded(Exception):
 class PList(list):
     """A list built by the linted code. Changed under a condition we cannot decide, it becomes unknown."""
 
-    __slots__ = ("born", "poisoned")
+    __slots__ = ("born", "poisoned", "epoch")
 
     def __init__(self, items=(), born=0):
         super().__init__(items)
         self.born = born
         self.poisoned = False
+        self.epoch = next(V.CLOCK)
 
 class PDict(dict):
     """A dict built by the linted code. A key set under an undecidable condition is *maybe* there: its value is
     unknown and asking whether it is there is undecidable too; anything less precise poisons the dict."""
 
-    __slots__ = ("born", "poisoned", "maybe", "factory")
+    __slots__ = ("born", "poisoned", "maybe", "factory", "epoch")
 
     def __init__(self, items=(), born=0, factory=None):
         super().__init__(items)
         self.born = born
         self.poisoned = False
         self.maybe = set()
+        self.epoch = next(V.CLOCK)
         self.factory = factory      # a collections.defaultdict's: what a missing key reads as
+
+
+class RegexMatch:
+    """What re.match found: m.group(i) and m.groups() read it; it is true."""
+
+    __slots__ = ("whole", "parts")
+
+    def __init__(self, whole, parts):
+        self.whole, self.parts = whole, parts
 
 
 class PSet(set):
     """A set built by the linted code (a literal, set(), .add()), as PList is a list."""
 
-    __slots__ = ("born", "poisoned")
+    __slots__ = ("born", "poisoned", "epoch")
 
     def __init__(self, items=(), born=0):
         super().__init__(items)
         self.born = born
         self.poisoned = False
+        self.epoch = next(V.CLOCK)
 
     def ordered(self):
         """Its items in an order that does not depend on string hashing (Python's own varies per process)."""
@@ -144,7 +156,7 @@ def truth(v):
     if isinstance(v, V.Layer):
         return bool(v.children) if v.kind in CONTAINERS else True
     if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod,
-                      V.Partial, V.PyModule, V.Either)):
+                      V.Partial, V.PyModule, V.Either, RegexMatch)):
         return True
     try:
         return bool(v)

@@ -21,7 +21,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, Tail,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .torch_calls import TorchMixin
@@ -97,6 +97,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         self.file = file_ctx       # the module whose code is running (a function runs in its own module's)
         self.anchor = None         # running another module's code: the linted file's call that led there
         self.frames = []           # the frames of the function calls running, innermost last
+        self.pure_since = -1       # a constructor being remembered: the first object it made (see changed())
         self.run = run
         self.depth = 0
         self.stack = []
@@ -262,7 +263,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def mutate(self, container, frame):
         """A list or dict changed under an undecidable condition no longer has a known content."""
-        self.run.effects += 1
+        self.changed(container)
         if frame.uncertain > getattr(container, "born", 0):
             container.poisoned = True
 
@@ -474,7 +475,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     target.slice[0].slice, cst.Index):
                 key = self.eval(target.slice[0].slice.value, frame)
                 if isinstance(obj, PDict) and frame.uncertain > obj.born and isinstance(key, (str, int)):
-                    self.run.effects += 1
+                    self.changed(obj)
                     obj.maybe.add(key)
                     obj[key] = UNKNOWN
                     return
@@ -496,8 +497,15 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
 
-    def set_attr(self, obj, name, value, frame):
+    def changed(self, obj=None):
+        """The state of `obj` (of something unnamed, with None) changes: no call doing that is pure, and no
+        constructor is, unless `obj` is one of the objects it made."""
         self.run.effects += 1
+        if obj is None or getattr(obj, "epoch", -1) < self.pure_since:
+            self.run.external += 1
+
+    def set_attr(self, obj, name, value, frame):
+        self.changed(obj)
         if isinstance(obj, V.Instance):
             if V.is_module(value):
                 obj.modules[name] = value
@@ -1202,6 +1210,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 ns = base.ns
                 return UNKNOWN if ns is None or ns.name is None else ns.name
             return base.node.name.value if isinstance(base.node, cst.FunctionDef) else "<lambda>"
+        if isinstance(base, RegexMatch) and name in ("group", "groups"):
+            return BuiltinMethod(base, name)
         if isinstance(base, V.Partial) and name in ("func", "args", "keywords"):
             return getattr(base, name)
         if isinstance(base, FN.ValuesIndices) and name in base._fields:

@@ -16,7 +16,7 @@ from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .builtins import module_method
 from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, BuiltinMethod, Frame, PDict, PList,
-                     _is_dimlike)
+                     RegexMatch, _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
 KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",
@@ -135,6 +135,76 @@ class TorchMixin:
         return cls
 
     def instantiate(self, cls, args, kwargs, node):
+        """A new instance of a class of the code. The same class built again at the same call, in the same call of
+        the function around it, with the same plain arguments (the blocks of a stage, built in a loop), is a copy
+        of the first when building it changed nothing it did not make."""
+        key = _instance_key(cls, args, kwargs, node, self) if cls.keras_kind() is None else None
+        memo = cls.module.memo if key is not None and cls.module is not None else None
+        caller = self.frames[-1] if self.frames else None
+        if memo is not None:
+            # remembered for any call of the function around it, or (when a size inside was written by that
+            # call's caller) for this call only
+            for k in (key, key + (id(caller),)):
+                if k in memo:
+                    return self.clone_module(memo[k][1])
+        external, since = self.run.external, self.pure_since
+        self.pure_since = next(V.CLOCK)
+        try:
+            instance = self._instantiate(cls, args, kwargs, node)
+        finally:
+            self.pure_since = since
+        if memo is not None and self.run.external == external and isinstance(instance, V.Instance):
+            outer = {id(e) for f in self.frames for e in (f.passed or {}).values()}
+            tied = _hops_reach(instance, outer)
+            memo[key + (id(caller),) if tied else key] = (caller, self.clone_module(instance, record=False))
+        return instance
+
+    def clone_module(self, module, record=True):
+        """A copy of a module tree (instances, layers, their containers and parameters), as building it again
+        would make it; its layers join the run's when `record`."""
+        copies = {}
+
+        def copy(value):
+            if id(value) in copies:
+                return copies[id(value)]
+            if isinstance(value, V.Instance):
+                out = V.Instance(value.cls, call=value.call)
+                copies[id(value)] = out
+                out.attrs = {k: copy(v) for k, v in value.attrs.items()}
+                out.modules = {k: copy(v) for k, v in value.modules.items()}
+                out.base = copy(value.base) if value.base is not None else None
+                return out
+            if isinstance(value, V.Layer):
+                out = V.Layer(value.kind, {}, value.call)
+                copies[id(value)] = out
+                out.args = {k: copy(v) for k, v in value.args.items()}
+                out.children = {k: copy(v) for k, v in value.children.items()}
+                out.written = value.written
+                if record:
+                    self.run.layers.append(out)
+                return out
+            if isinstance(value, V.Either):
+                return V.Either([copy(a) for a in value.alternatives])
+            if isinstance(value, V.Function) and value.bound is not None and id(value.bound) in copies:
+                return V.Function(value.node, value.owner, copies[id(value.bound)], value.closure, value.defaults,
+                                  value.module)
+            if isinstance(value, Tensor):
+                return Tensor(value.shape, dtype=value.dtype, param=value.param)
+            if isinstance(value, PList):
+                out = PList([copy(v) for v in value], born=value.born)
+                out.poisoned = value.poisoned
+                return out
+            if isinstance(value, PDict):
+                out = PDict({k: copy(v) for k, v in value.items()}, born=value.born, factory=value.factory)
+                out.poisoned, out.maybe = value.poisoned, set(value.maybe)
+                return out
+            if isinstance(value, tuple) and type(value) is tuple:
+                return tuple(copy(v) for v in value)
+            return value
+
+        return copy(module)
+
+    def _instantiate(self, cls, args, kwargs, node):
         if "__init__" not in cls.methods and "__new__" in cls.methods:
             return UNKNOWN
         instance = V.Instance(cls, call=self.site(node))
@@ -216,6 +286,10 @@ class TorchMixin:
         for cls in after:
             if name in cls.methods:
                 return self.call_function(V.Function(cls.methods[name], cls, sup.instance), args, kwargs, node)
+            if name == "__init__" and cls.fields is not None and isinstance(sup.instance, V.Instance):
+                # the generated __init__ of a dataclass base (torchvision's MBConvConfig(_MBConvConfig))
+                self.init_record(sup.instance, cls.record_fields(), args, kwargs, node)
+                return None
         if name == "__init__" and isinstance(sup.instance, V.Instance):
             self.init_external_base(sup.instance, sup.after.external_bases() if isinstance(
                 sup.after, V.ClassValue) else [], args, kwargs, node)
@@ -341,6 +415,8 @@ class TorchMixin:
             return self.call_builtin("dict", args, kwargs, node, frame)
         if name.startswith("math."):
             return self.call_math(name[5:], args)
+        if name.startswith("re.") and name[3:] in _REGEX:
+            return _regex(name[3:], args, kwargs)
         if name == "itertools.repeat" and len(args) == 2 and isinstance(args[1], int) and 0 <= args[1] <= MAX_UNROLL:
             return PList([args[0]] * args[1])
         if name == "itertools.chain":
@@ -390,7 +466,7 @@ class TorchMixin:
             elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
                 value.args["__opaque__"] = True
             if isinstance(value, (PList, PDict, V.Layer, V.Instance)):
-                self.run.effects += 1
+                self.changed(value)
 
     def build_layer(self, spec, args, kwargs, node, frame=None):
         bound = dict(spec.defaults)
@@ -495,6 +571,78 @@ class TorchMixin:
 
 
 WEIGHT = "module.weight"        # graph op of a layer's weight read as a tensor (self.weight)
+_REGEX = ("split", "sub", "findall", "match", "fullmatch", "search")
+
+
+def _regex(name, args, kwargs):
+    """re.split / sub / findall / match / fullmatch / search of constant strings (timm's block strings such as
+    'ir_r2_k3_s2_e6_c24' are parsed this way); a match is a tuple of its group 0 and groups, or None."""
+    import re
+    if kwargs or not args or not all(isinstance(a, (str, int)) and not isinstance(a, bool) for a in args) or any(
+            isinstance(a, str) and len(a) > 2000 for a in args):
+        return UNKNOWN
+    try:
+        result = getattr(re, name)(*args)
+    except (re.error, TypeError, ValueError, IndexError):
+        return UNKNOWN
+    if isinstance(result, list):
+        return PList(result)
+    if isinstance(result, re.Match):
+        return RegexMatch(result.group(0), result.groups())
+    return result
+
+
+def _instance_key(cls, args, kwargs, node, interp):
+    """What a remembered construction is keyed by: the class, the call (and the linted file's call that led
+    there), the call of the function around it, and arguments that are plain values or definitions (a class, a
+    layer class, a function); None when an argument is anything else (a module, a tensor, a list)."""
+    def key(v, depth=0):
+        if v is None or v is UNKNOWN or isinstance(v, (int, float, str, D.Expr)):
+            return (type(v), v)
+        if isinstance(v, (V.ClassValue, V.PyModule)) or isinstance(v, V.Function) and v.bound is None:
+            return ("id", id(v))
+        if isinstance(v, V.External):
+            return ("ext", v.name)
+        if depth < 3 and (type(v) is tuple or isinstance(v, V.Partial)):
+            items = [v.func, *v.args, *v.keywords.values()] if isinstance(v, V.Partial) else list(v)
+            parts = tuple(key(x, depth + 1) for x in items)
+            names = tuple(v.keywords) if isinstance(v, V.Partial) else ()
+            return None if None in parts else (type(v).__name__, parts, names)
+        return None
+    positional = tuple(key(a) for a in args)
+    named = []
+    for k, v in sorted(kwargs.items()):
+        if k == MAYBE_KEYS:
+            named.append((k, tuple(sorted(v))))
+        elif k == UNKNOWN_REST:
+            named.append((k, bool(v)))
+        else:
+            named.append((k, key(v)))
+    if None in positional or any(part is None for _, part in named):
+        return None
+    return id(cls), id(node), id(interp.anchor), positional, tuple(named)
+
+
+def _hops_reach(module, entries, seen=None):
+    """Whether a size of a layer in this module tree was written, as its `written` hops tell, by one of the
+    parameter records `entries` (of the calls around its construction)."""
+    seen = set() if seen is None else seen
+    if id(module) in seen:
+        return False
+    seen.add(id(module))
+    if isinstance(module, V.Layer):
+        if any(id(entry) in entries for hops in module.written.values() for _, entry in hops):
+            return True
+        inner = list(module.children.values()) + [v for v in module.args.values() if V.is_module(v)]
+    elif isinstance(module, V.Instance):
+        inner = list(module.modules.values()) + [module.base] * (module.base is not None)
+    elif isinstance(module, V.Either):
+        inner = module.alternatives
+    else:
+        return False
+    return any(_hops_reach(m, entries, seen) for m in inner if V.is_module(m))
+
+
 def _record_class(node, bases, imports):
     """A @dataclass (however decorated) or a typing.NamedTuple subclass: its __init__ is generated from fields."""
     from .imports import qualify
