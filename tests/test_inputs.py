@@ -35,6 +35,23 @@ def test_sources_of_inferred_fixtures():
     assert s["SequenceWidth"].input_shapes == [("N", "L")]
 
 
+def test_first_layer_found_by_running_forward():
+    """The input is read from the first layer the forward surely applies to it, however far in (shape checks,
+    ifs on the model's state, a stem module, a helper method); never from a layer only one undecided path takes,
+    nor when an op changes the input first. torch agrees on the guessed input, with the bug the fixture marks."""
+    import runpy
+
+    import pytest
+    import torch
+    path = INFERRED / "first_layer_behind_checks.py"
+    m = models(path)
+    assert m["Mixer"].source == "guess" and m["Mixer"].input_shapes == [("N", 3, "H", "W")]
+    model = runpy.run_path(str(path))["Mixer"]()
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        model(torch.randn(2, 3, 32, 32))
+    assert models(INFERRED / "first_layer_undecided.py") == {}
+
+
 def test_comment_wins_and_symbolic_dims_flow():
     src = '''import torch.nn as nn
 # cnnlint: input=(B, 3, 64, 64)

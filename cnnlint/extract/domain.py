@@ -17,6 +17,15 @@ MAX_DEPTH = 40             # nested user-function calls
 class BudgetExceeded(Exception):
     """The analysis of one model took more steps than it may; what it found so far still stands."""
 
+
+class ProbeHit(BudgetExceeded):
+    """A probe run (see Run.probe) has its answer: the first layer its input reaches (None: no layer can be
+    named). It ends the run as running out of steps would."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
 class PList(list):
     """A list built by the linted code. Changed under a condition we cannot decide, it becomes unknown."""
 

@@ -98,6 +98,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         self.anchor = None         # running another module's code: the linted file's call that led there
         self.frames = []           # the frames of the function calls running, innermost last
         self.pure_since = -1       # a constructor being remembered: the first object it made (see changed())
+        self.doubt = 0             # paths running under a condition not decided (an if, a loop, an Either)
         self.run = run
         self.depth = 0
         self.stack = []
@@ -295,7 +296,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             f = frame.branch(dict(frame.locals))
             if saved_attrs is not None:
                 self_obj.attrs, self_obj.modules = dict(saved_attrs[0]), dict(saved_attrs[1])
-            path(f)
+            self.doubt += 1
+            try:
+                path(f)
+            finally:
+                self.doubt -= 1
             frames.append(f)
             if saved_attrs is not None:
                 states.append((self_obj.attrs, self_obj.modules))
@@ -435,7 +440,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     for other in items[1:8]:
                         element = join(element, other)
                 self.assign(target, element, f)
-            self.exec_body(body, f)
+            self.doubt += 1
+            try:
+                self.exec_body(body, f)
+            finally:
+                self.doubt -= 1
             frame.returns.extend(f.returns)
             for key, value in f.locals.items():
                 frame.locals[key] = join(before[key], value) if key in before else value
@@ -830,7 +839,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if t is False:
             return self.eval(node.orelse, frame)
         f = frame.branch(frame.locals)
-        return join(self.eval(node.body, f), self.eval(node.orelse, f))
+        self.doubt += 1
+        try:
+            return join(self.eval(node.body, f), self.eval(node.orelse, f))
+        finally:
+            self.doubt -= 1
 
     def eval_Subscript(self, node, frame):
         base = self.eval(node.value, frame)
