@@ -334,7 +334,9 @@ class Run:
             except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
                 output = Tensor(None)
             if inner:
-                return output          # super().forward(x) inside its forward: the outer call is the row
+                # super().forward(x) inside its forward: judged as the layer, on what it receives there; the
+                # outer call is the row
+                return self._record_layer_call(base, args, kwargs, output, node, direct, row=False)
         else:
             result = interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
             output = Tensor(result.shape, dtype=result.dtype) if isinstance(result, Tensor) else result

@@ -166,6 +166,13 @@ class External:
     name: str
     raw: Optional[str] = None
 
+    # the same name is the same object (`nn.BatchNorm2d in (nn.BatchNorm2d, nn.SyncBatchNorm)`), however often read
+    def __eq__(self, other):
+        return isinstance(other, External) and other.name == self.name
+
+    def __hash__(self):
+        return hash(("External", self.name))
+
     def attr(self, name):
         if self.raw is None:
             return External(f"{self.name}.{name}")

@@ -156,6 +156,16 @@ class Tail:
         raise TypeError("a Tail has no truth value")
 
 
+def set_item(v):
+    """A value a set (or a dict's key) may hold as the code would: a constant, a tuple of them, or a definition
+    (a class, a function, a module, a name from a library), which Python compares by identity as we do."""
+    if isinstance(v, (str, int, float, bool, type(None), V.ClassValue, V.External, V.PyModule)):
+        return True
+    if isinstance(v, V.Function):
+        return v.bound is None
+    return isinstance(v, tuple) and all(set_item(x) for x in v)
+
+
 def truth(v):
     """Python truthiness, or None when it cannot be decided."""
     if v is UNKNOWN or isinstance(v, (Tensor, D.Expr)):

@@ -21,7 +21,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .torch_calls import TorchMixin
@@ -641,7 +641,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
     def eval_Set(self, node, frame):
         items = self.elements(node.elements, frame)
         try:
-            if items is not None and all(_plain(i) for i in items):
+            if items is not None and all(set_item(i) for i in items):
                 return PSet(items, born=frame.uncertain)
         except TypeError:
             pass
@@ -735,8 +735,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return UNKNOWN
         if not all(isinstance(v, (int, float, str, bool, tuple, type(None))) or isinstance(v, list)
                    for v in (left, right)):
-            if isinstance(op, (cst.Equal, cst.NotEqual)) and (V.is_module(left) or V.is_module(right)):
-                return UNKNOWN
+            if isinstance(op, (cst.Equal, cst.NotEqual)) and any(
+                    all(isinstance(v, kind) for v in (left, right)) for kind in (V.External, V.ClassValue)):
+                same = left == right       # two library names, or two classes of the code
+                return same if isinstance(op, cst.Equal) else not same
             return UNKNOWN
         try:
             if any(isinstance(v, (list, tuple)) and any(x is UNKNOWN or isinstance(x, (Tensor, D.Expr)) for x in v)
@@ -907,6 +909,12 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
     def eval_GeneratorExp(self, node, frame):
         items = self.comprehension(node, frame, lambda f: [self.eval(node.elt, f)])
         return UNKNOWN if items is None else PList(items, born=frame.uncertain)
+
+    def eval_SetComp(self, node, frame):
+        items = self.comprehension(node, frame, lambda f: [self.eval(node.elt, f)])
+        if items is None or not all(set_item(i) for i in items):
+            return UNKNOWN
+        return PSet(items, born=frame.uncertain)
 
     def eval_DictComp(self, node, frame):
         items = self.comprehension(node, frame, lambda f: [(self.eval(node.key, f), self.eval(node.value, f))])
