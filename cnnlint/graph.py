@@ -143,6 +143,7 @@ class Run:
         self.effects = 0                     # changes of state so far (a call that makes none is pure)
         self.external = 0                    # ... of objects a constructor being remembered did not make
         self.probe = None                    # a probe run's input: the run ends when it reaches a layer (ProbeHit)
+        self.pins = None                     # a probe run's {input size symbol: the constant an assert requires}
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):

@@ -159,7 +159,7 @@ class Tail:
 def set_item(v):
     """A value a set (or a dict's key) may hold as the code would: a constant, a tuple of them, or a definition
     (a class, a function, a module, a name from a library), which Python compares by identity as we do."""
-    if isinstance(v, (str, int, float, bool, type(None), V.ClassValue, V.External, V.PyModule)):
+    if isinstance(v, (str, int, float, bool, type(None), V.ClassValue, V.External, V.PyModule, V.EnumMember)):
         return True
     if isinstance(v, V.Function):
         return v.bound is None
@@ -177,6 +177,8 @@ def truth(v):
     if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod,
                       V.Partial, V.PyModule, V.Either, RegexMatch)):
         return True
+    if isinstance(v, V.EnumMember):
+        return truth(v.value) if v.mixed else True
     try:
         return bool(v)
     except Exception:

@@ -24,7 +24,7 @@ from .builtins import BuiltinsMixin, module_method
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
-from .torch_calls import TorchMixin
+from .torch_calls import TorchMixin, enum_lookup
 
 
 _BINOPS = {
@@ -201,6 +201,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         elif isinstance(small, cst.Return):
             frame.returns.append(self.eval(small.value, frame) if small.value is not None else None)
             frame.halt = "return"
+        elif isinstance(small, cst.Assert):
+            self.assume(small.test, frame)
         elif isinstance(small, cst.Raise):
             frame.halt = "return"      # a path that raises produces nothing
         elif isinstance(small, cst.Break):
@@ -427,6 +429,27 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             self.exec_body(body, frame)
             if frame.halt:
                 return
+
+    def assume(self, test, frame):
+        """`assert H == 224` (or torch._assert(...)): in a run that collects pins (Run.pins), a size of the input
+        that the code requires to be a constant is remembered; otherwise an assertion changes nothing."""
+        pins = self.run.pins
+        if pins is None:
+            return
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            self.assume(test.left, frame)
+            self.assume(test.right, frame)
+            return
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+                test.comparisons[0].operator, cst.Equal)):
+            return
+        left, right = self.eval(test.left, frame), self.eval(test.comparisons[0].comparator, frame)
+        for size, value in ((left, right), (right, left)):
+            names = D.symbols(size)
+            if len(names) == 1 and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                name = next(iter(names))
+                if size == D.sym(name):
+                    pins.setdefault(name, value)
 
     def exec_unknown_loop(self, body, frame, target, items=None):
         """A loop we cannot unroll: run the body from the entry state, join, run once more, join."""
@@ -739,6 +762,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     all(isinstance(v, kind) for v in (left, right)) for kind in (V.External, V.ClassValue)):
                 same = left == right       # two library names, or two classes of the code
                 return same if isinstance(op, cst.Equal) else not same
+            if isinstance(op, (cst.Equal, cst.NotEqual)) and (isinstance(left, V.EnumMember) or isinstance(
+                    right, V.EnumMember)):
+                same = _enum_equal(left, right)
+                return same if same is UNKNOWN or isinstance(op, cst.Equal) else not same
             return UNKNOWN
         try:
             if any(isinstance(v, (list, tuple)) and any(x is UNKNOWN or isinstance(x, (Tensor, D.Expr)) for x in v)
@@ -997,7 +1024,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if isinstance(func, V.Function):
             return self.call_function(func, args, kwargs, node)
         if isinstance(func, V.ClassValue):
-            return self.instantiate(func, args, kwargs, node)
+            return enum_lookup(func, args) if func.is_enum() else self.instantiate(func, args, kwargs, node)
         if isinstance(func, V.External):
             return self.call_external(canonical(func.name), args, kwargs, node, frame)
         if isinstance(func, (V.Layer, V.Instance, V.Either)):
@@ -1210,7 +1237,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             if name == "__name__":
                 return base.name
             return UNKNOWN
+        if isinstance(base, V.EnumMember):
+            return base.value if name == "value" else base.name if name == "name" else UNKNOWN
         if isinstance(base, V.External):
+            if name in ("__name__", "__qualname__") and (base.name in LAYERS or base.name in CONTAINERS):
+                return base.name.rsplit(".", 1)[-1]      # a torch layer class: nn.BatchNorm2d.__name__
             return self.follow(base.attr(name))
         if isinstance(base, V.PyModule):
             found = base.ctx.loader.attribute(base.ctx, name)
@@ -1240,6 +1271,17 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if isinstance(base, (list, dict, str, tuple, set)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _enum_equal(a, b):
+    if isinstance(a, V.EnumMember) and isinstance(b, V.EnumMember):
+        return a is b
+    member, other = (a, b) if isinstance(a, V.EnumMember) else (b, a)
+    if other is UNKNOWN or member.value is UNKNOWN:
+        return UNKNOWN
+    if not member.mixed:
+        return False            # a plain Enum's member equals nothing but itself
+    return member.value == other if isinstance(other, (int, str, float)) else UNKNOWN
 
 
 def _plain(value, depth=0):
