@@ -64,6 +64,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     comments = {**(configured_inputs or {}), **comment_inputs(source)}
     hint = dataset_hint(source)
     already_run = {r.name for r in script.model_runs}
+    standalone = {}     # id(run) -> the class it built with its defaults, on no stated input
 
     for name, value in list(ctx.globals.items()):
         if isinstance(value, V.ClassValue) and (value.is_torch_module() or value.keras_kind() == "model"):
@@ -74,6 +75,8 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
                 continue
             runs.append(_run_model(ctx, lambda run, cls=value: run.interp.instantiate(cls, [], {}, cls.node),
                                    name, spec, hint, "input" if forced_input else "comment"))
+            if spec is None:
+                standalone[id(runs[-1])] = value
         elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and (
                 name not in already_run or forced_input):
             spec = forced_input or comments.get(name)
@@ -92,9 +95,33 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             if run is not None:
                 runs.append(run)
 
+    # a class the file builds inside its models (a block given its arguments by the model) is checked there, in
+    # context; built alone with its defaults it may be a configuration nobody uses (timm's Mixed5a() pads its conv
+    # unlike its pool: the model always passes padding=0)
+    inside = _component_classes(runs)
+    runs = [r for r in runs if id(standalone.get(id(r))) not in inside]
     model_runs = [m for r in runs for m in r.model_runs]
     model_runs.sort(key=lambda m: m.source not in ("input", "comment"))
     return FileAnalysis(runs, model_runs)
+
+
+def _component_classes(runs):
+    """ids of the classes of the instances inside the models these runs ran (not their roots)."""
+    found = set()
+    for run in runs:
+        for model in run.model_runs:
+            stack, seen = [model.root], set()
+            while stack:
+                m = stack.pop()
+                if id(m) in seen:
+                    continue
+                seen.add(id(m))
+                if isinstance(m, V.Instance) and m is not model.root:
+                    found.add(id(m.cls))
+                inner = m.alternatives if isinstance(m, V.Either) else (
+                    m.modules if isinstance(m, V.Instance) else m.children).values() if V.is_module(m) else ()
+                stack.extend(c for c in inner if V.is_module(c))
+    return found
 
 
 def _new_run(ctx):

@@ -42,7 +42,19 @@ class Net(nn.Module):
         x = self.pool(self.conv(x))
         boxes = x.permute(0, 2, 3, 1).reshape(-1, 16)
         return self.fc(x.view(-1, 16 * 14 * 14))
-""",),
+""", """
+import torch.nn as nn
+# cnnlint: input=(N, 56, 56, 96)
+class WindowRoundTrip(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(96, 96)
+    def forward(self, x):
+        B, H, W, C = x.shape
+        windows = x.view(B, 8, 7, 8, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, 7, 7, C)
+        windows = self.proj(windows)
+        return windows.view(-1, 8, 8, 7, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(B, H, W, C)
+"""),
 )
 
 
@@ -66,6 +78,12 @@ def batch_change(ctx, data):
     # a k that is the product of trailing axes merges leading axes into the batch on purpose
     suffixes = [D.product(x.shape[i:]) for i in range(1, len(x.shape))]
     if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
+        return None
+    # the leading axis holds several blocks per sample (64*N windows, merged earlier) and the view takes them
+    # back out of it: (64*N, 7, 7, C) -> (-1, 8, 8, 7, 7, C) gives N again, as a window reverse does
+    blocks = D.exact_div(per_sample, suffixes[0])
+    if blocks is not None and blocks != 1 and not isinstance(x.shape[0], int) and \
+            D.exact_div(x.shape[0], blocks) is not None:
         return None
     numel = D.product(x.shape)
     if isinstance(numel, int) and isinstance(per_sample, int) and numel % per_sample:
