@@ -549,10 +549,14 @@ class Linter:
             target.write_bytes(original)
             self.trees.put(tree)
         try:
-            findings = json.loads(proc.stdout or "[]")
+            findings = json.loads(proc.stdout)
+            unreadable = not isinstance(findings, list)
         except ValueError:
-            findings = []
-        crashed = proc.returncode not in (0, 1) or any(f.get("code") == "CNN002" for f in findings)
+            findings, unreadable = [], True
+        # exit 1 is "findings"; a traceback (also exit 1) or output that is not the JSON list is a crash
+        crashed = proc.returncode not in (0, 1) or unreadable or "Traceback" in proc.stderr or any(
+            f.get("code") == "CNN002" for f in findings)
+        findings = findings if isinstance(findings, list) else []
         return {"findings": [{k: f.get(k) for k in ("line", "end_line", "code", "severity", "message")}
                              for f in findings if Path(f.get("path", "")).resolve() == target.resolve()],
                 "crashed": crashed, "seconds": round(seconds, 3)}

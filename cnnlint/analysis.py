@@ -15,7 +15,7 @@ import libcst as cst
 
 from . import values as V
 from .extract.context import ModuleContext
-from .extract.domain import BudgetExceeded
+from .extract.domain import BudgetExceeded, ProbeHit
 from .extract.imports import resolve_imports, uses_framework
 from .modules.loader import context_name
 from .graph import STEP_BUDGET, Run
@@ -205,16 +205,48 @@ def _call_on_guess(run, model, name, hint):
     if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
         guessed = keras_input(model, run.solver)
     else:
-        guessed = guess_input(first_layer(run.interp, model), run.solver, hint)
+        found = _probe(run, model)
+        guessed = guess_input(first_layer(run.interp, model) if found is _NO_ANSWER else found, run.solver, hint)
     if guessed is None:
         return
     shape, source = guessed
     dtype = "long" if source == "guess-long" else "float"
+    pins = {}
+    _probe(run, model, Tensor(shape, dtype=dtype), pins)
+    shape = tuple(D.substitute(d, pins) for d in shape)
     for d in shape:
         if isinstance(d, D.Expr):
             run.solver.require_positive(d)
     run.call_module(run.interp, model, [Tensor(shape, dtype=dtype)], {}, None, name=name,
                     source=source.replace("-long", ""))
+
+
+PROBE_BUDGET = 200_000
+_NO_ANSWER = object()
+
+
+def _probe(run, model, given=None, pins=None):
+    """The first layer a model applies to its input, found by running its forward, on a copy of the model, with an
+    input of unknown shape (the probe) until a layer is called: the layer when it receives the probe itself, on a
+    path the code surely takes (its ifs decided, its loops unrolled); None when an op or another layer comes
+    first; _NO_ANSWER when no layer is reached (the reading of forward's text, inputs.first_layer, then decides).
+    With a guessed input `given` as the probe and a dict as `pins`, what the code asserts of the input's sizes before its
+    first layer (`_assert(H == self.img_size[0])`: a model built for one image size) goes into `pins`."""
+    if not (isinstance(model, V.Instance) and model.cls.keras_kind() is None or
+            isinstance(model, V.Layer) and model.kind.startswith("torch.")):
+        return _NO_ANSWER           # a Keras model (a functional one's layers live in the run's graph)
+    probe = Run(run.file, budget=max(0, min(PROBE_BUDGET, run.steps)))
+    probe.probe = Tensor(None) if given is None else given
+    probe.pins = pins
+    try:
+        probe.call_module(probe.interp, probe.interp.clone_module(model, record=False), [probe.probe], {}, None)
+    except ProbeHit as hit:
+        return hit.layer
+    except (BudgetExceeded, RecursionError):
+        pass
+    finally:
+        run.steps -= probe.budget - max(probe.steps, 0)
+    return _NO_ANSWER
 
 
 def _call_on_annotation(run, model, name):

@@ -14,7 +14,7 @@ from typing import Optional
 import networkx as nx
 
 from . import values as V
-from .extract.domain import BudgetExceeded, PList, join
+from .extract.domain import BudgetExceeded, PList, ProbeHit, join
 from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
 from .shapes.keras_layers import KERAS_BUILD_SUBLAYERS, KERAS_LAYERS
@@ -142,6 +142,8 @@ class Run:
         self.keras_built: set = set()        # ids of user Keras layers whose build() has run
         self.effects = 0                     # changes of state so far (a call that makes none is pure)
         self.external = 0                    # ... of objects a constructor being remembered did not make
+        self.probe = None                    # a probe run's input: the run ends when it reaches a layer (ProbeHit)
+        self.pins = None                     # a probe run's {input size symbol: the constant an assert requires}
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -155,6 +157,9 @@ class Run:
         impossible sizes made unknown, so one collapse is reported once, not again by every layer after it.
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
+        if self.probe is not None and any(t is self.probe for t in _tensors_in(
+                list(bound.values()) if isinstance(bound, dict) else bound)):
+            raise ProbeHit(None)           # an op changes the input before any layer sees it
         nid = self.graph.number_of_nodes()
         self.effects += 1
         self.external += 1
@@ -224,14 +229,23 @@ class Run:
                 self.current.last_node = self.graph.number_of_nodes()
                 self.current = None
 
-    @staticmethod
-    def _call_either(module, call):
+    def _call_either(self, module, call):
         """Each module it may be, on the same input; what they return, joined."""
         result = None
-        for i, alt in enumerate(module.alternatives):
-            out = call(alt)
-            result = out if i == 0 else join(result, out)
+        self.interp.doubt += 1
+        try:
+            for i, alt in enumerate(module.alternatives):
+                out = call(alt)
+                result = out if i == 0 else join(result, out)
+        finally:
+            self.interp.doubt -= 1
         return result
+
+    def probed(self, layer, args):
+        """In a probe run, a layer is called: the run ends, naming it when it receives the probe itself on a path
+        the code surely takes."""
+        if self.probe is not None:
+            raise ProbeHit(layer if args and args[0] is self.probe and not self.interp.doubt else None)
 
     def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
         if isinstance(module, V.Either):
@@ -280,6 +294,8 @@ class Run:
             if "torch.nn.Sequential" in bases:
                 return self._run_sequential(interp, list(module.modules.values()), args, kwargs, node)
             return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
+        if module.kind not in SEQUENTIALS and module.kind != "keras.Model":
+            self.probed(module, args)
         if module.args.get("__opaque__") or module.args.get("__unknown__"):
             output = Tensor(None)
             if module.kind not in CONTAINERS:
@@ -310,6 +326,8 @@ class Run:
         base = module.base
         base.path = module.path
         spec = LAYERS[base.kind]
+        if inner or forward is None:
+            self.probed(base, args)
         start = self.graph.number_of_nodes()
         if inner or forward is None:
             try:
@@ -317,7 +335,9 @@ class Run:
             except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
                 output = Tensor(None)
             if inner:
-                return output          # super().forward(x) inside its forward: the outer call is the row
+                # super().forward(x) inside its forward: judged as the layer, on what it receives there; the
+                # outer call is the row
+                return self._record_layer_call(base, args, kwargs, output, node, direct, row=False)
         else:
             result = interp.call_function(V.Function(forward, owner, module), args, kwargs, node)
             output = Tensor(result.shape, dtype=result.dtype) if isinstance(result, Tensor) else result

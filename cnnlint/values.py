@@ -146,11 +146,28 @@ class ClassValue:
         """The method a call of an instance runs: Keras' call(), torch's forward()."""
         return "call" if self.keras_kind() is not None else "forward"
 
+    def is_enum(self) -> bool:
+        return any(b.name in ENUM_BASES for b in self.external_bases())
+
     def external_bases(self):
         out = []
         for cls in self.mro():
             out.extend(b for b in cls.bases if isinstance(b, External))
         return out
+
+
+ENUM_BASES = {"enum.Enum", "enum.IntEnum", "enum.StrEnum", "enum.Flag", "enum.IntFlag"}
+
+
+@dataclass(eq=False)
+class EnumMember:
+    """A member of an Enum class of the code (`Format.NHWC`): compared by identity, or by value when the class
+    mixes in str or int (`class Format(str, Enum)`: `fmt == "NHWC"`)."""
+
+    cls: ClassValue
+    name: str
+    value: Any
+    mixed: bool = False
 
 
 KERAS_MODEL_BASES = {"keras.Model", "keras.Sequential"}
@@ -165,6 +182,13 @@ class External:
 
     name: str
     raw: Optional[str] = None
+
+    # the same name is the same object (`nn.BatchNorm2d in (nn.BatchNorm2d, nn.SyncBatchNorm)`), however often read
+    def __eq__(self, other):
+        return isinstance(other, External) and other.name == self.name
+
+    def __hash__(self):
+        return hash(("External", self.name))
 
     def attr(self, name):
         if self.raw is None:

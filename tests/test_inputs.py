@@ -35,6 +35,41 @@ def test_sources_of_inferred_fixtures():
     assert s["SequenceWidth"].input_shapes == [("N", "L")]
 
 
+def test_first_layer_found_by_running_forward():
+    """The input is read from the first layer the forward surely applies to it, however far in (shape checks,
+    ifs on the model's state, a stem module, a helper method); never from a layer only one undecided path takes,
+    nor when an op changes the input first. torch agrees on the guessed input, with the bug the fixture marks."""
+    import runpy
+
+    import pytest
+    import torch
+    path = INFERRED / "first_layer_behind_checks.py"
+    m = models(path)
+    # (its stem asserts the height it was built for: the width stays open)
+    assert m["Mixer"].source == "guess" and m["Mixer"].input_shapes == [("N", 3, 32, "W")]
+    model = runpy.run_path(str(path))["Mixer"]()
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        model(torch.randn(2, 3, 32, 32))
+    assert models(INFERRED / "first_layer_undecided.py") == {}
+
+
+def test_input_size_the_model_asserts_is_used():
+    """A model that asserts its image size before its first layer is analysed at that size; torch agrees that
+    the head sized for 28x28 images fails on the 32x32 the model asserts."""
+    import runpy
+
+    import pytest
+    import torch
+    path = INFERRED / "input_size_asserted.py"
+    m = models(path)
+    assert m["Net"].source == "guess" and m["Net"].input_shapes == [("N", 3, 32, 32)]
+    model = runpy.run_path(str(path))["Net"]()
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        model(torch.randn(2, 3, 32, 32))
+    with pytest.raises(AssertionError):
+        model(torch.randn(2, 3, 28, 28))
+
+
 def test_comment_wins_and_symbolic_dims_flow():
     src = '''import torch.nn as nn
 # cnnlint: input=(B, 3, 64, 64)

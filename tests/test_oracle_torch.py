@@ -191,7 +191,8 @@ SITE_ATTR = "_oracle_fixture_line"
 @contextlib.contextmanager
 def record_construction_sites(path: Path):
     """While active, every nn.Module built from code in `path` remembers the line of `path`
-    that built it (the innermost frame in that file). The line is kept in the instance
+    that built it (the innermost frame in that file outside its own constructor: a subclass's
+    `super().__init__(...)` is not where it was built). The line is kept in the instance
     __dict__, so deep copies (TransformerEncoder clones its layer) keep it too."""
     original = nn.Module.__init__
     target = str(path)
@@ -199,7 +200,7 @@ def record_construction_sites(path: Path):
     def patched(self, *args, **kwargs):
         original(self, *args, **kwargs)
         frame = sys._getframe(1)
-        while frame is not None and frame.f_code.co_filename != target:
+        while frame is not None and (frame.f_code.co_filename != target or frame.f_locals.get("self") is self):
             frame = frame.f_back
         if frame is not None and SITE_ATTR not in self.__dict__:
             object.__setattr__(self, SITE_ATTR, frame.f_lineno)

@@ -12,7 +12,7 @@ from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, PSet, Ratio, RegexMatch, _is_dimlike, printable, truth
+from .domain import Builtin, PDict, PList, PSet, Ratio, RegexMatch, _is_dimlike, printable, set_item, truth
 from .imports import canonical
 from .scripts import ScriptValue
 
@@ -131,11 +131,11 @@ class BuiltinsMixin:
                 return UNKNOWN
             items = self.iterate(args[0]) if args and name in ("update", "difference_update") else None
             try:
-                if name == "add" and len(args) == 1 and _plain_key(args[0]):
+                if name == "add" and len(args) == 1 and set_item(args[0]):
                     obj.add(args[0])
-                elif name in ("discard", "remove") and len(args) == 1 and _plain_key(args[0]):
+                elif name in ("discard", "remove") and len(args) == 1 and set_item(args[0]):
                     obj.discard(args[0])
-                elif name == "update" and items is not None and all(_plain_key(i) for i in items):
+                elif name == "update" and items is not None and all(set_item(i) for i in items):
                     obj.update(items)
                 elif name == "difference_update" and items is not None:
                     obj.difference_update(items)
@@ -364,7 +364,7 @@ class BuiltinsMixin:
             return UNKNOWN
         if name in ("set", "frozenset"):
             items = self.iterate(args[0]) if args else []
-            if items is None or not all(_plain_key(i) for i in items):
+            if items is None or not all(set_item(i) for i in items):
                 out = PSet(born=frame.uncertain)
                 out.poisoned = True
                 return out
@@ -515,9 +515,6 @@ isalpha isalnum isnumeric isdecimal isupper islower isspace isidentifier partiti
 rindex title capitalize casefold zfill splitlines center ljust rjust removeprefix removesuffix swapcase""".split())
 
 
-def _plain_key(v):
-    """A value a set (or a dict's key) may hold as the code would: a constant or a tuple of them."""
-    return isinstance(v, (str, int, float, bool, type(None))) or isinstance(v, tuple) and all(_plain_key(x) for x in v)
 
 
 def _any(answers):

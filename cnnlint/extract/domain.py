@@ -17,6 +17,15 @@ MAX_DEPTH = 40             # nested user-function calls
 class BudgetExceeded(Exception):
     """The analysis of one model took more steps than it may; what it found so far still stands."""
 
+
+class ProbeHit(BudgetExceeded):
+    """A probe run (see Run.probe) has its answer: the first layer its input reaches (None: no layer can be
+    named). It ends the run as running out of steps would."""
+
+    def __init__(self, layer):
+        super().__init__()
+        self.layer = layer
+
 class PList(list):
     """A list built by the linted code. Changed under a condition we cannot decide, it becomes unknown."""
 
@@ -147,6 +156,16 @@ class Tail:
         raise TypeError("a Tail has no truth value")
 
 
+def set_item(v):
+    """A value a set (or a dict's key) may hold as the code would: a constant, a tuple of them, or a definition
+    (a class, a function, a module, a name from a library), which Python compares by identity as we do."""
+    if isinstance(v, (str, int, float, bool, type(None), V.ClassValue, V.External, V.PyModule, V.EnumMember)):
+        return True
+    if isinstance(v, V.Function):
+        return v.bound is None
+    return isinstance(v, tuple) and all(set_item(x) for x in v)
+
+
 def truth(v):
     """Python truthiness, or None when it cannot be decided."""
     if v is UNKNOWN or isinstance(v, (Tensor, D.Expr)):
@@ -158,6 +177,8 @@ def truth(v):
     if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod,
                       V.Partial, V.PyModule, V.Either, RegexMatch)):
         return True
+    if isinstance(v, V.EnumMember):
+        return truth(v.value) if v.mixed else True
     try:
         return bool(v)
     except Exception:

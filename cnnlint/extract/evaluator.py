@@ -21,11 +21,11 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
-from .torch_calls import TorchMixin
+from .torch_calls import TorchMixin, enum_lookup
 
 
 _BINOPS = {
@@ -99,6 +99,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         self.anchor = None         # running another module's code: the linted file's call that led there
         self.frames = []           # the frames of the function calls running, innermost last
         self.pure_since = -1       # a constructor being remembered: the first object it made (see changed())
+        self.doubt = 0             # paths running under a condition not decided (an if, a loop, an Either)
         self.run = run
         self.depth = 0
         self.stack = []
@@ -201,6 +202,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         elif isinstance(small, cst.Return):
             frame.returns.append(self.eval(small.value, frame) if small.value is not None else None)
             frame.halt = "return"
+        elif isinstance(small, cst.Assert):
+            self.assume(small.test, frame)
         elif isinstance(small, cst.Raise):
             frame.halt = "return"      # a path that raises produces nothing
         elif isinstance(small, cst.Break):
@@ -296,7 +299,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             f = frame.branch(dict(frame.locals))
             if saved_attrs is not None:
                 self_obj.attrs, self_obj.modules = dict(saved_attrs[0]), dict(saved_attrs[1])
-            path(f)
+            self.doubt += 1
+            try:
+                path(f)
+            finally:
+                self.doubt -= 1
             frames.append(f)
             if saved_attrs is not None:
                 states.append((self_obj.attrs, self_obj.modules))
@@ -424,6 +431,27 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             if frame.halt:
                 return
 
+    def assume(self, test, frame):
+        """`assert H == 224` (or torch._assert(...)): in a run that collects pins (Run.pins), a size of the input
+        that the code requires to be a constant is remembered; otherwise an assertion changes nothing."""
+        pins = self.run.pins
+        if pins is None:
+            return
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            self.assume(test.left, frame)
+            self.assume(test.right, frame)
+            return
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+                test.comparisons[0].operator, cst.Equal)):
+            return
+        left, right = self.eval(test.left, frame), self.eval(test.comparisons[0].comparator, frame)
+        for size, value in ((left, right), (right, left)):
+            names = D.symbols(size)
+            if len(names) == 1 and isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                name = next(iter(names))
+                if size == D.sym(name):
+                    pins.setdefault(name, value)
+
     def exec_unknown_loop(self, body, frame, target, items=None):
         """A loop we cannot unroll: run the body from the entry state, join, run once more, join."""
         for _ in range(2):
@@ -436,7 +464,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                     for other in items[1:8]:
                         element = join(element, other)
                 self.assign(target, element, f)
-            self.exec_body(body, f)
+            self.doubt += 1
+            try:
+                self.exec_body(body, f)
+            finally:
+                self.doubt -= 1
             frame.returns.extend(f.returns)
             for key, value in f.locals.items():
                 frame.locals[key] = join(before[key], value) if key in before else value
@@ -635,7 +667,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
     def eval_Set(self, node, frame):
         items = self.elements(node.elements, frame)
         try:
-            if items is not None and all(_plain(i) for i in items):
+            if items is not None and all(set_item(i) for i in items):
                 return PSet(items, born=frame.uncertain)
         except TypeError:
             pass
@@ -729,8 +761,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return UNKNOWN
         if not all(isinstance(v, (int, float, str, bool, tuple, type(None))) or isinstance(v, list)
                    for v in (left, right)):
-            if isinstance(op, (cst.Equal, cst.NotEqual)) and (V.is_module(left) or V.is_module(right)):
-                return UNKNOWN
+            if isinstance(op, (cst.Equal, cst.NotEqual)) and any(
+                    all(isinstance(v, kind) for v in (left, right)) for kind in (V.External, V.ClassValue)):
+                same = left == right       # two library names, or two classes of the code
+                return same if isinstance(op, cst.Equal) else not same
+            if isinstance(op, (cst.Equal, cst.NotEqual)) and (isinstance(left, V.EnumMember) or isinstance(
+                    right, V.EnumMember)):
+                same = _enum_equal(left, right)
+                return same if same is UNKNOWN or isinstance(op, cst.Equal) else not same
             return UNKNOWN
         try:
             if any(isinstance(v, (list, tuple)) and any(x is UNKNOWN or isinstance(x, (Tensor, D.Expr)) for x in v)
@@ -833,7 +871,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if t is False:
             return self.eval(node.orelse, frame)
         f = frame.branch(frame.locals)
-        return join(self.eval(node.body, f), self.eval(node.orelse, f))
+        self.doubt += 1
+        try:
+            return join(self.eval(node.body, f), self.eval(node.orelse, f))
+        finally:
+            self.doubt -= 1
 
     def eval_Subscript(self, node, frame):
         base = self.eval(node.value, frame)
@@ -901,6 +943,12 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
     def eval_GeneratorExp(self, node, frame):
         items = self.comprehension(node, frame, lambda f: [self.eval(node.elt, f)])
         return UNKNOWN if items is None else PList(items, born=frame.uncertain)
+
+    def eval_SetComp(self, node, frame):
+        items = self.comprehension(node, frame, lambda f: [self.eval(node.elt, f)])
+        if items is None or not all(set_item(i) for i in items):
+            return UNKNOWN
+        return PSet(items, born=frame.uncertain)
 
     def eval_DictComp(self, node, frame):
         items = self.comprehension(node, frame, lambda f: [(self.eval(node.key, f), self.eval(node.value, f))])
@@ -983,7 +1031,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(func, V.Function):
             return self.call_function(func, args, kwargs, node)
         if isinstance(func, V.ClassValue):
-            return self.instantiate(func, args, kwargs, node)
+            return enum_lookup(func, args) if func.is_enum() else self.instantiate(func, args, kwargs, node)
         if isinstance(func, V.External):
             return self.call_external(canonical(func.name), args, kwargs, node, frame)
         if isinstance(func, (V.Layer, V.Instance, V.Either)):
@@ -1198,7 +1246,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             if name == "__name__":
                 return base.name
             return UNKNOWN
+        if isinstance(base, V.EnumMember):
+            return base.value if name == "value" else base.name if name == "name" else UNKNOWN
         if isinstance(base, V.External):
+            if name in ("__name__", "__qualname__") and (base.name in LAYERS or base.name in CONTAINERS):
+                return base.name.rsplit(".", 1)[-1]      # a torch layer class: nn.BatchNorm2d.__name__
             return self.follow(base.attr(name))
         if isinstance(base, ScriptValue):
             return self.script_attr(base, name)
@@ -1230,6 +1282,17 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(base, (list, dict, str, tuple, set)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _enum_equal(a, b):
+    if isinstance(a, V.EnumMember) and isinstance(b, V.EnumMember):
+        return a is b
+    member, other = (a, b) if isinstance(a, V.EnumMember) else (b, a)
+    if other is UNKNOWN or member.value is UNKNOWN:
+        return UNKNOWN
+    if not member.mixed:
+        return False            # a plain Enum's member equals nothing but itself
+    return member.value == other if isinstance(other, (int, str, float)) else UNKNOWN
 
 
 def _plain(value, depth=0):

@@ -16,7 +16,7 @@ from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .builtins import module_method
 from .scripts import ScriptValue
-from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, BuiltinMethod, Frame, PDict, PList,
+from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
                      RegexMatch, _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
@@ -135,6 +135,8 @@ class TorchMixin:
                             raise
                         except Exception:
                             pass
+        if cls.is_enum():
+            _enum_members(cls)
         return cls
 
     def instantiate(self, cls, args, kwargs, node):
@@ -392,6 +394,10 @@ class TorchMixin:
         return layer
 
     def call_external(self, name, args, kwargs, node, frame):
+        if name == "torch._assert":
+            if isinstance(node, cst.Call) and node.args:
+                self.assume(node.args[0].value, frame)
+            return None
         if name in ("torch.nn.ParameterList", "torch.nn.ParameterDict") and not kwargs and len(args) <= 1:
             # a list / dict of the parameters it holds (indexed and iterated as one; F.linear(x, params["w1"]))
             if name == "torch.nn.ParameterList":
@@ -598,6 +604,27 @@ def _regex(name, args, kwargs):
     if isinstance(result, re.Match):
         return RegexMatch(result.group(0), result.groups())
     return result
+
+
+def _enum_members(cls):
+    """An Enum class's plain class attributes become its members."""
+    mixed = any(isinstance(b, Builtin) and b.name in ("str", "int") or isinstance(b, V.External) and b.name in (
+        "enum.IntEnum", "enum.StrEnum", "enum.IntFlag") for c in cls.mro() for b in c.bases)
+    for name, value in list(cls.attrs.items()):
+        if not name.startswith("_") and (value is UNKNOWN or isinstance(value, (int, str, float, tuple))):
+            cls.attrs[name] = V.EnumMember(cls, name, value, mixed)
+
+
+def enum_lookup(cls, args):
+    """`Format("NHWC")` / `Format(Format.NHWC)`: the member with that value."""
+    if len(args) != 1:
+        return UNKNOWN
+    if isinstance(args[0], V.EnumMember):
+        return args[0] if args[0].cls is cls else UNKNOWN
+    members = [m for c in cls.mro() for m in c.attrs.values() if isinstance(m, V.EnumMember)]
+    if args[0] is UNKNOWN or any(m.value is UNKNOWN for m in members) or not isinstance(args[0], (int, str, float)):
+        return UNKNOWN
+    return next((m for m in members if m.value == args[0]), UNKNOWN)
 
 
 def _instance_key(cls, args, kwargs, node, interp):
