@@ -81,6 +81,27 @@ def test_python_agrees():
     assert not hasattr(args, "gone")
 
 
+DEFAULTS_ORDER = """
+parser = argparse.ArgumentParser()
+parser.set_defaults(a=1, b=2, c="7")
+parser.add_argument("--a", type=int, default=5)
+parser.add_argument("--b", type=int)
+parser.add_argument("--c", type=int)
+parser.add_argument("--d", type=int, default=3)
+parser.set_defaults(d="9", e=4)
+args = parser.parse_args()
+"""
+
+
+@pytest.mark.parametrize("name", "abcde")
+def test_set_defaults_before_and_after_arguments(name):
+    """set_defaults before add_argument is the default of an argument that has none; after, it replaces the
+    argument's (a string still converted by its type); for a dest no argument sets, it is the value."""
+    namespace = {"argparse": argparse}
+    exec(DEFAULTS_ORDER.replace("parser.parse_args()", "parser.parse_args([])"), namespace)
+    assert width(DEFAULTS_ORDER, f"args.{name}") == getattr(namespace["args"], name)
+
+
 @pytest.mark.parametrize("setup,expr", [
     ("args = parser.parse_args(['--units', '8'])", "args.units"),          # arguments given: not the defaults
     ("args = parser.parse_args()\nif torch.cuda.is_available():\n    args.units = 8", "args.units"),
@@ -125,25 +146,36 @@ def test_simple_namespace_matches_python():
 
 
 def test_config_files(tmp_path, monkeypatch):
-    """json / yaml files named by a relative path: beside the linted file, else in the working directory; missing,
-    unparsable or absolute: unknown."""
+    """json / yaml files of the project: a relative path beside the linted file, else in the working directory; an
+    absolute one below either (`os.path.join(os.path.dirname(__file__), ...)`, pathlib); missing, unparsable or
+    outside the project: unknown."""
     yaml = pytest.importorskip("yaml")
-    (tmp_path / "cfg.yaml").write_text("model:\n  hidden: 48\n")
-    (tmp_path / "cfg.json").write_text('{"hidden": 40}')
-    (tmp_path / "broken.json").write_text('{"hidden": ')
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "other.json").write_text('{"hidden": 24}')
-    script = str(tmp_path / "train.py")
-    assert yaml.safe_load((tmp_path / "cfg.yaml").read_text())["model"]["hidden"] == 48
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "cfg.yaml").write_text("model:\n  hidden: 48\n")
+    (project / "cfg.json").write_text('{"hidden": 40}')
+    (project / "broken.json").write_text('{"hidden": ')
+    (project / "sub" / "other.json").write_text('{"hidden": 24}')
+    (tmp_path / "outside.json").write_text('{"hidden": 8}')
+    script = str(project / "train.py")
+    assert yaml.safe_load((project / "cfg.yaml").read_text())["model"]["hidden"] == 48
     assert width("import yaml\nwith open('cfg.yaml') as f:\n    cfg = yaml.safe_load(f)", "cfg['model']['hidden']",
                  script) == 48
     assert width("cfg = json.load(open('cfg.json'))", "cfg['hidden']", script) == 40
     assert width("cfg = json.loads(open('cfg.json').read())", "cfg['hidden']", script) == 40
+    assert width("import os\ncfg = json.load(open(os.path.join(os.path.dirname(__file__), 'cfg.json')))",
+                 "cfg['hidden']", script) == 40
+    assert width("from pathlib import Path\ncfg = json.loads((Path(__file__).parent / 'cfg.json').read_text())",
+                 "cfg['hidden']", script) == 40
+    assert width("from pathlib import Path\nwith Path('sub', 'other.json').open() as f:\n    cfg = json.load(f)",
+                 "cfg['hidden']", script) == 24
     assert not isinstance(width("cfg = json.load(open('missing.json'))", "cfg['hidden']", script), int)
     assert not isinstance(width("cfg = json.load(open('broken.json'))", "cfg['hidden']", script), int)
-    absolute = str(tmp_path / "cfg.json")
-    assert not isinstance(width(f"cfg = json.load(open({absolute!r}))", "cfg['hidden']", script), int)
-    monkeypatch.chdir(tmp_path / "sub")          # not beside the file: the working directory
+    assert not isinstance(width("cfg = json.load(open('cfg.json', 'w'))", "cfg['hidden']", script), int)
+    outside = str(tmp_path / "outside.json")
+    assert not isinstance(width(f"cfg = json.load(open({outside!r}))", "cfg['hidden']", script), int)
+    assert not isinstance(width("cfg = json.load(open('../outside.json'))", "cfg['hidden']", script), int)
+    monkeypatch.chdir(project / "sub")          # not beside the file: the working directory
     assert width("cfg = json.load(open('other.json'))", "cfg['hidden']", script) == 24
 
 

@@ -16,7 +16,7 @@ from .domain import Builtin, PDict, PList, PSet, Ratio, RegexMatch, _is_dimlike,
 from .imports import canonical
 from .scripts import ScriptValue
 
-_SCRIPT_BUILTINS = {"open", "vars", "iter", "next", "len", "enumerate"}
+_SCRIPT_BUILTINS = {"open", "vars", "iter", "next", "len", "enumerate", "str"}
 
 
 class BuiltinsMixin:

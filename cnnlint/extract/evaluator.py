@@ -647,6 +647,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return found
         if name == "__name__":
             return "__main__" if ctx is self.run.file or ctx.name is None else ctx.name
+        if name == "__file__":
+            return self.module_file()
         return UNKNOWN
 
     def eval_Attribute(self, node, frame):

@@ -44,8 +44,8 @@ class ArgParser(ScriptValue):
 
     def __init__(self, prefix="-", born=0):
         super().__init__(born)
-        self.actions = {}          # dest -> value without arguments (UNKNOWN: required, no default, not known)
-        self.defaults = {}         # set_defaults(...): wins over the arguments' own defaults
+        self.actions = {}          # dest -> (options, positional) of its first argument; None when not known
+        self.defaults = {}         # set_defaults(...): for the dests no argument sets
         self.prefix = prefix
         self.opaque = False        # changed in a way we do not follow: no value is known
 
@@ -57,9 +57,10 @@ class ArgParser(ScriptValue):
         if self.opaque:
             attrs.poisoned = True
             return Namespace(attrs)
-        for dest, value in self.actions.items():
-            attrs[dest] = value
-        attrs.update(self.defaults)
+        for dest, action in self.actions.items():
+            attrs[dest] = UNKNOWN if action is None else _argparse_value(*action)
+        for dest, value in self.defaults.items():
+            attrs.setdefault(dest, value)
         return Namespace(attrs)
 
 
@@ -97,6 +98,21 @@ class OpenFile(ScriptValue):
     def __init__(self, text):
         super().__init__()
         self.text = text
+
+
+class FilePath(ScriptValue):
+    """A pathlib.Path: `/` joins, `.parent`, `.read_text()`, `open()` read it as open(str(path)) does."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    def __truediv__(self, other):
+        if isinstance(other, FilePath):
+            other = other.path
+        return FilePath(os.path.join(self.path, other)) if isinstance(other, str) else UNKNOWN
 
 
 class NDArray(ScriptValue):
@@ -166,6 +182,10 @@ _INT_DTYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "long", "intc"
 _FLOAT_DTYPES = {"float", "float16", "float32", "float64", "double", "half", "single", "bfloat16"}
 _TO_TENSOR = {"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor",
               "torch.LongTensor", "torch.DoubleTensor", "torch.asarray"}
+# os.path's string functions (realpath read as abspath: nothing on disk decides a path here)
+_OS_PATH = {"os.path.join": os.path.join, "os.path.dirname": os.path.dirname, "os.path.basename": os.path.basename,
+            "os.path.abspath": os.path.abspath, "os.path.realpath": os.path.abspath,
+            "os.path.normpath": os.path.normpath, "os.fspath": str}
 # Keras model methods that run the model on their first argument (x=)
 _FEEDING = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 
@@ -396,6 +416,14 @@ class ScriptsMixin:
             return self.call_data(name.rsplit(".", 1)[-1], args, kwargs)
         if name.startswith("torchvision.datasets.") or name.startswith("torchvision.transforms."):
             return self.call_vision(name, args, kwargs)
+        if name in _OS_PATH and args and not kwargs and all(isinstance(a, str) for a in args):
+            try:
+                return _OS_PATH[name](*args)
+            except (TypeError, ValueError):
+                return UNKNOWN
+        if name in ("pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath") and not kwargs and all(
+                isinstance(a, (str, FilePath)) for a in args):
+            return FilePath(os.path.join(*[a.path if isinstance(a, FilePath) else a for a in args]) if args else ".")
         if name in ("tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.std.tqdm", "tqdm.rich.tqdm"):
             return args[0] if len(args) == 1 and isinstance(args[0], Batches) else UNKNOWN
         return NotImplemented
@@ -405,6 +433,8 @@ class ScriptsMixin:
         if name == "open":
             return self.open_file(args, kwargs)
         first = args[0] if args else None
+        if name == "str" and isinstance(first, FilePath) and len(args) == 1:
+            return first.path
         if not isinstance(first, ScriptValue):
             return NotImplemented
         if name == "vars" and isinstance(first, Namespace):
@@ -423,22 +453,33 @@ class ScriptsMixin:
         return UNKNOWN if name in ("vars", "iter", "next", "enumerate", "len") else NotImplemented
 
     # -- files --------------------------------------------------------------------------------------------------------
+    def module_file(self):
+        """__file__: the path of the module whose code runs."""
+        return os.path.abspath(self.file.path) if self.file.path else UNKNOWN
+
     def open_file(self, args, kwargs):
         """open(path) of a file of the project, for reading: its text is read (never run) when it is small."""
         path = args[0] if args else kwargs.get("file")
+        if isinstance(path, FilePath):
+            path = path.path
         mode = args[1] if len(args) > 1 else kwargs.get("mode", "r")
         if not isinstance(path, str) or not isinstance(mode, str) or set(mode) - set("rtb"):
             return UNKNOWN
         return OpenFile(self.read_data_file(path))
 
     def read_data_file(self, path):
-        """The text of a data file named by a relative path: beside the module that reads it, else in the working
-        directory; recorded among what the lint read (an edit re-checks). None when it cannot be read."""
-        if os.path.isabs(path) or not path:
+        """The text of a data file of the project: a relative path beside the module that reads it, else in the
+        working directory; an absolute one (`os.path.join(os.path.dirname(__file__), ...)`) as it is. Only a file
+        below one of those two folders is read, and it is recorded among what the lint read (an edit re-checks).
+        None when it cannot be read."""
+        if not path:
             return None
         here = os.path.dirname(os.path.abspath(self.file.path)) if self.file.path else None
-        for base in ([here] if here else []) + [os.getcwd()]:
-            full = os.path.join(base, path)
+        bases = ([here] if here else []) + [os.getcwd()]
+        for base in bases if not os.path.isabs(path) else [""]:
+            full = os.path.normpath(os.path.join(base, path))
+            if not any(full.startswith(os.path.join(b, "")) for b in bases):
+                continue
             try:
                 if not os.path.isfile(full) or os.path.getsize(full) > MAX_DATA_BYTES:
                     continue
@@ -713,6 +754,13 @@ class ScriptsMixin:
             return self.array_attr(base, name)
         if isinstance(base, Batches) and name == "dataset":
             return base.dataset if base.dataset is not None else UNKNOWN
+        if isinstance(base, FilePath):
+            if name in ("parent", "name", "stem", "suffix"):
+                value = {"parent": os.path.dirname, "name": os.path.basename,
+                         "stem": lambda p: os.path.splitext(os.path.basename(p))[0],
+                         "suffix": lambda p: os.path.splitext(p)[1]}[name](base.path)
+                return FilePath(value) if name == "parent" else value
+            return BuiltinMethod(base, name)
         if isinstance(base, (ArgParser, ArgGroup, OpenFile, Generator, Dataset)):
             return BuiltinMethod(base, name)
         return UNKNOWN
@@ -736,6 +784,8 @@ class ScriptsMixin:
             return UNKNOWN
         if isinstance(obj, OpenFile):
             return obj.text if name == "read" and not args and obj.text is not None else UNKNOWN
+        if isinstance(obj, FilePath):
+            return self.path_method(obj, name, args, kwargs)
         if isinstance(obj, Dataset):
             return obj.sample if name == "__getitem__" else UNKNOWN
         if isinstance(obj, ArgGroup):
@@ -743,6 +793,21 @@ class ScriptsMixin:
         if isinstance(obj, ArgParser):
             self.changed(obj)
             return self.call_parser(obj, name, args, kwargs, frame)
+        return UNKNOWN
+
+    def path_method(self, path, name, args, kwargs):
+        if name in ("resolve", "absolute", "expanduser") and not args:
+            return FilePath(os.path.abspath(path.path)) if name != "expanduser" else path
+        if name == "joinpath" and all(isinstance(a, (str, FilePath)) for a in args):
+            out = path
+            for part in args:
+                out = out / part
+            return out
+        if name == "open":
+            return self.open_file([path.path] + list(args), kwargs)
+        if name == "read_text" and not args:
+            text = self.read_data_file(path.path)
+            return UNKNOWN if text is None else text
         return UNKNOWN
 
     def call_parser(self, parser, name, args, kwargs, frame):
@@ -753,10 +818,13 @@ class ScriptsMixin:
                 if kwargs.get("action") not in ("help", "version"):
                     parser.opaque = True
                 return UNKNOWN
-            if dest not in parser.actions:      # the first argument of a dest sets its default
-                parser.actions[dest] = UNKNOWN if uncertain else _argparse_value(kwargs, positional)
-            elif uncertain:
-                parser.actions[dest] = UNKNOWN
+            if uncertain:
+                parser.actions[dest] = None
+            elif dest not in parser.actions:      # the first argument of a dest sets its value
+                options = dict(kwargs)
+                if "default" not in options and dest in parser.defaults:
+                    options["default"] = parser.defaults[dest]      # set_defaults before add_argument
+                parser.actions[dest] = (options, positional)
             return UNKNOWN
         if name in ("add_argument_group", "add_mutually_exclusive_group"):
             return ArgGroup(parser)
@@ -765,6 +833,11 @@ class ScriptsMixin:
                 parser.opaque = True
             for key, value in kwargs.items():
                 parser.defaults[key] = UNKNOWN if uncertain else value
+                if key in parser.actions and parser.actions[key] is not None:
+                    if uncertain:
+                        parser.actions[key] = None
+                    else:
+                        parser.actions[key][0]["default"] = value     # it replaces the argument's default
             return None
         if name in ("parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args"):
             given = args[0] if args else kwargs.get("args")
