@@ -122,6 +122,9 @@ def test_argparse_unknowns(setup, expr):
     ("args = parser.parse_args()", "vars(args)['hidden_size']", 256),
     ("args = parser.parse_args()\nvars(args).update({'units': 9})", "args.units", 9),
     ("args = parser.parse_args()\nargs.__dict__.update(json.loads('{\"units\": 7}'))", "args.units", 7),
+    # printed, logged or saved: unchanged
+    ("import logging\nargs = parser.parse_args()\nlogging.info(args)\nlogging.getLogger(__name__).info(args)\n"
+     "json.dump(vars(args), open('args.json', 'w'))", "args.units", 48),
 ])
 def test_argparse_namespaces(setup, expr, value):
     assert width(ARGPARSE + setup + "\n", expr) == value
@@ -240,6 +243,36 @@ def test_loader_batches():
     assert loader_batch("TensorDataset(torch.randn(96, 3), torch.randn(96))", "batch_size=32, shuffle=True") \
         == (32, 3)
     assert loader_batch("TensorDataset(torch.randn(96, 3), torch.randn(96))", "batch_size=None") == (3,)
+
+
+VISION = "from torchvision import datasets, transforms\nfrom torchvision.transforms import v2\n"
+
+
+@pytest.mark.parametrize("dataset,shape", [
+    ('datasets.MNIST("d", transform=transforms.ToTensor())', (8, 1, 28, 28)),
+    ('datasets.MNIST("d", transform=transforms.Compose([transforms.Resize(32), transforms.ToTensor(), '
+     'transforms.Normalize((0.5,), (0.5,))]))', (8, 1, 32, 32)),
+    ('datasets.CIFAR10("d", transform=v2.Compose([v2.RandomCrop(32, padding=4), v2.ToImage(), '
+     'v2.ToDtype(torch.float32, scale=True)]))', (8, 3, 32, 32)),
+    ('datasets.ImageFolder("d", transform=transforms.Compose([transforms.Resize(256), transforms.CenterCrop(224), '
+     'transforms.ToTensor()]))', (8, 3, 224, 224)),
+    ('datasets.FashionMNIST("d", transform=transforms.Compose([transforms.Grayscale(3), transforms.ToTensor()]))',
+     (8, 3, 28, 28)),
+    ('datasets.ImageFolder("d", transform=transforms.Compose([transforms.Resize(256), transforms.ToTensor()]))',
+     None),                                          # the shorter side only: the other is not known
+    ('datasets.MNIST("d")', None),                    # PIL images: the default collate refuses them
+    ('datasets.MNIST("d", transform=transforms.Compose([transforms.Lambda(f), transforms.ToTensor()]))', None),
+    ('datasets.MNIST("d", transform=transforms.ToTensor(), target_transform=f)', None),
+])
+def test_torchvision_datasets(dataset, shape):
+    source = HEADER + VISION + textwrap.dedent(f"""
+        from torch.utils.data import DataLoader
+        model = nn.Flatten()
+        for x, y in DataLoader({dataset}, batch_size=8, drop_last=True):
+            model(x)
+        """)
+    runs = {tuple(m.input_shapes) for m in analyze_source(source).models if m.source == "example"}
+    assert runs == {(shape,)} if shape is not None else runs <= {(None,)}
 
 
 def test_unknown_datasets_give_unknown_batches():

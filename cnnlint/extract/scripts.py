@@ -115,6 +115,12 @@ class FilePath(ScriptValue):
         return FilePath(os.path.join(self.path, other)) if isinstance(other, str) else UNKNOWN
 
 
+class Logger(ScriptValue):
+    """logging.getLogger(...): what its methods are given is printed, never changed."""
+
+    __slots__ = ()
+
+
 class NDArray(ScriptValue):
     """A numpy array: its shape (dims may be None) or None, and "long" / "float" / None for its dtype."""
 
@@ -186,6 +192,10 @@ _TO_TENSOR = {"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tens
 _OS_PATH = {"os.path.join": os.path.join, "os.path.dirname": os.path.dirname, "os.path.basename": os.path.basename,
             "os.path.abspath": os.path.abspath, "os.path.realpath": os.path.abspath,
             "os.path.normpath": os.path.normpath, "os.fspath": str}
+# functions that print or serialise what they are given and change none of it (a script's `json.dump(vars(args),
+# f)` or `logging.info(args)` leaves its configuration as it was)
+_READ_ONLY = {"json.dump", "json.dumps", "yaml.dump", "yaml.safe_dump", "pprint.pprint", "pprint.pformat",
+              "warnings.warn"}
 # Keras model methods that run the model on their first argument (x=)
 _FEEDING = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 
@@ -394,6 +404,8 @@ class ScriptsMixin:
             return Namespace(attrs, born=frame.uncertain)
         if name in ("json.load", "json.loads", "yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"):
             return self.load_data(name, args, frame)
+        if name in _READ_ONLY or name.startswith("logging."):
+            return Logger() if name == "logging.getLogger" else UNKNOWN
         if name == "numpy.random.default_rng":
             return Generator()
         if name.startswith("numpy."):
@@ -731,7 +743,7 @@ class ScriptsMixin:
                     t.steps is None for t in items):
                 return Transform(None)
             return Transform([step for t in items for step in t.steps])
-        if kind in ("ToTensor", "PILToTensor") and not args:
+        if kind in ("ToTensor", "PILToTensor", "ToImage") and not args:
             return Transform([("ToTensor", None)])
         if kind in ("Resize", *_CROPS) and args:
             return Transform([(kind, args[0])])
@@ -761,7 +773,7 @@ class ScriptsMixin:
                          "suffix": lambda p: os.path.splitext(p)[1]}[name](base.path)
                 return FilePath(value) if name == "parent" else value
             return BuiltinMethod(base, name)
-        if isinstance(base, (ArgParser, ArgGroup, OpenFile, Generator, Dataset)):
+        if isinstance(base, (ArgParser, ArgGroup, OpenFile, Generator, Dataset, Logger)):
             return BuiltinMethod(base, name)
         return UNKNOWN
 
@@ -784,6 +796,8 @@ class ScriptsMixin:
             return UNKNOWN
         if isinstance(obj, OpenFile):
             return obj.text if name == "read" and not args and obj.text is not None else UNKNOWN
+        if isinstance(obj, Logger):
+            return None
         if isinstance(obj, FilePath):
             return self.path_method(obj, name, args, kwargs)
         if isinstance(obj, Dataset):
