@@ -111,8 +111,9 @@ def assign_paths(root):
         module.path = prefix
         if isinstance(module, V.Either):
             for alt in module.alternatives:
-                seen.discard(id(alt))
-                walk(alt, prefix)
+                if alt is not None:
+                    seen.discard(id(alt))
+                    walk(alt, prefix)
             return
         children = module.modules if isinstance(module, V.Instance) else module.children
         for name, child in children.items():
@@ -230,11 +231,12 @@ class Run:
                 self.current = None
 
     def _call_either(self, module, call):
-        """Each module it may be, on the same input; what they return, joined."""
-        result = None
+        """Each module it may be, on the same input; what they return, joined. A None it may be (`self.drop_path`
+        when the rate may be 0, called under `if self.drop_path is not None`) returns nothing: calling it raises."""
+        result = UNKNOWN
         self.interp.doubt += 1
         try:
-            for i, alt in enumerate(module.alternatives):
+            for i, alt in enumerate(a for a in module.alternatives if a is not None):
                 out = call(alt)
                 result = out if i == 0 else join(result, out)
         finally:

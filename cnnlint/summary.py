@@ -220,7 +220,7 @@ def total_parameters(root):
             return
         seen.add(id(module))
         if isinstance(module, V.Either):
-            counts = {total_parameters(alt) for alt in module.alternatives}
+            counts = {0 if alt is None else total_parameters(alt) for alt in module.alternatives}
             n = counts.pop() if len(counts) == 1 else None    # one of them: known when they agree
             total = total + n if n is not None and total is not None else None
             return

@@ -175,8 +175,10 @@ def truth(v):
     if isinstance(v, V.Layer):
         return bool(v.children) if v.kind in CONTAINERS else True
     if isinstance(v, (V.Instance, V.ClassValue, V.Function, V.External, V.TensorMethod, Builtin, BuiltinMethod,
-                      V.Partial, V.PyModule, V.Either, RegexMatch)):
+                      V.Partial, V.PyModule, RegexMatch)):
         return True
+    if isinstance(v, V.Either):
+        return UNKNOWN if any(a is None for a in v.alternatives) else True
     if isinstance(v, V.EnumMember):
         return truth(v.value) if v.mixed else True
     try:
@@ -209,8 +211,8 @@ def join(a, b):
     for wrapper, inner in ((a, b), (b, a)):
         if isinstance(wrapper, V.Layer) and wrapper.kind in WRAPPERS and wrapper.children.get("module") is inner:
             return inner   # `model = nn.DataParallel(model)` on some machines: called, both run the model
-    if V.is_module(a) and V.is_module(b) and len(getattr(a, "alternatives", ())) < 4:
-        return V.Either.of(a, b)
+    if (V.is_module(a) or a is None) and (V.is_module(b) or b is None) and len(getattr(a, "alternatives", ())) < 4:
+        return V.Either.of(a, b)      # (a module or None: `self.attn = Attn(...) if cond else None`)
     return UNKNOWN
 
 def _tail(short, long):

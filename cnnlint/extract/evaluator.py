@@ -728,6 +728,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(op, (cst.Is, cst.IsNot)):
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
+            either, other = (left, right) if isinstance(left, V.Either) else (right, left)
+            if isinstance(either, V.Either) and any(a is other for a in either.alternatives):
+                return UNKNOWN        # `self.drop_path is not None` when it may be None
             if right is None or left is None:
                 same = left is right
             else:
@@ -1266,8 +1269,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(base, V.Super):
             return SuperMethod(base, name)
         if isinstance(base, V.Either):
-            value = self.get_attr(base.alternatives[0], name, node, frame)
-            for alt in base.alternatives[1:]:
+            alternatives = [a for a in base.alternatives if a is not None]   # None.x raises: no value
+            value = self.get_attr(alternatives[0], name, node, frame)
+            for alt in alternatives[1:]:
                 value = join(value, self.get_attr(alt, name, node, frame))
             return value
         if isinstance(base, V.Function) and name in ("__name__", "__qualname__", "__module__"):

@@ -464,16 +464,17 @@ class TorchMixin:
         spec = FN.lookup(name)
         if spec is not None:
             return self.record_fn(name, args, kwargs, node, spec)
-        self.escape(args, kwargs)
+        # torch and numpy never change the Python lists they are given (sizes, sections)
+        self.escape(args, kwargs, lists=not name.startswith(("torch.", "numpy.", "math.")))
         if name.startswith("torch.") and any(isinstance(a, Tensor) for a in args):
             return Tensor(None)
         return UNKNOWN
 
-    def escape(self, args, kwargs):
+    def escape(self, args, kwargs, lists=True):
         """Lists and dicts handed to code we do not read may be changed by it (and so may an instance: the call
-        is not pure)."""
+        is not pure); `lists=False` for code known to leave them as they are."""
         for value in list(args) + list(kwargs.values()):
-            if isinstance(value, (PList, PDict)):
+            if isinstance(value, (PList, PDict)) and lists:
                 value.poisoned = True
             elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
                 value.args["__opaque__"] = True

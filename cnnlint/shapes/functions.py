@@ -688,6 +688,12 @@ def _arange(a):
     return Tensor((None,))
 
 
+@fn("torch.linspace torch.logspace", "start, end, steps, **kwargs")
+def _linspace(a):
+    steps = as_dim(a["steps"])
+    return Tensor((steps if isinstance(steps, D.Expr) or isinstance(steps, int) and steps >= 0 else None,))
+
+
 @fn("torch.eye", "n, m=None, **kwargs")
 def _eye(a):
     n = as_dim(a["n"])
