@@ -182,6 +182,47 @@ def test_config_files(tmp_path, monkeypatch):
     assert width("cfg = json.load(open('other.json'))", "cfg['hidden']", script) == 24
 
 
+ATTRIBUTE_DICTS = """
+from easydict import EasyDict
+from omegaconf import OmegaConf
+e = EasyDict({"a": {"b": 7}, "c": 3})
+e["c"] = 4
+e.d = 5
+oc = OmegaConf.create({"x": {"y": 11}, "w": "${x.y}"})
+oc.x["z"] = 2
+"""
+
+
+@pytest.mark.parametrize("expr,known", [
+    ("e.a.b", True), ("e['a']['b']", True), ("e.c", True), ("e['d']", True), ("e.get('zz', 1)", True),
+    ("oc.x.y", True), ("oc['x'].y", True), ("oc.x.z", True), ("oc.get('q', 6)", True),
+    ("oc.w", False),                       # an interpolation: not read
+])
+def test_dicts_read_by_attribute(expr, known):
+    """EasyDict and OmegaConf's DictConfig: item and attribute access, nested, set either way; cnnlint's values
+    are the libraries' own."""
+    pytest.importorskip("easydict")
+    pytest.importorskip("omegaconf")
+    namespace = {}
+    exec(ATTRIBUTE_DICTS, namespace)
+    found = width(ATTRIBUTE_DICTS, expr)
+    if known:
+        assert found == eval(expr, namespace)
+    else:
+        assert not isinstance(found, int)
+
+
+def test_omegaconf_load(tmp_path):
+    omegaconf = pytest.importorskip("omegaconf")
+    (tmp_path / "conf.yaml").write_text("model:\n  width: 32\n  depth: ${model.width}\n")
+    script = str(tmp_path / "train.py")
+    setup = "from omegaconf import OmegaConf\ncfg = OmegaConf.load('conf.yaml')"
+    assert width(setup, "cfg.model.width", script) == omegaconf.OmegaConf.load(tmp_path / "conf.yaml").model.width
+    assert not isinstance(width(setup, "cfg.model.depth", script), int)
+    assert not isinstance(width(setup + "\ncfg = OmegaConf.merge(cfg, OmegaConf.from_cli())", "cfg.model.width",
+                                script), int)
+
+
 def test_config_file_is_a_dependency_of_the_cached_result(tmp_path):
     """An edit of a config file the lint read re-checks the file (it is among the lint's dependencies)."""
     from cnnlint.lint import lint_file

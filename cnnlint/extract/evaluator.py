@@ -527,6 +527,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                     obj.children[key] = value
             elif isinstance(obj, Tensor):
                 pass   # x[mask] = 0 keeps x's shape
+            elif isinstance(obj, ScriptValue):
+                index = target.slice[0].slice
+                key = self.eval(index.value, frame) if len(target.slice) == 1 and isinstance(index, cst.Index) \
+                    else UNKNOWN
+                self.set_script_attr(obj, key, value, frame)      # cfg["width"] = 64 of a dict read by attribute
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
 

@@ -78,13 +78,15 @@ class ArgGroup(ScriptValue):
 
 
 class Namespace(ScriptValue):
-    """argparse.Namespace / types.SimpleNamespace: attributes in a dict (`vars(ns)` is that dict, as in Python)."""
+    """argparse.Namespace / types.SimpleNamespace: attributes in a dict (`vars(ns)` is that dict, as in Python).
+    With `items`, a dict read by attribute too (OmegaConf's DictConfig, EasyDict, addict, Munch, ConfigDict)."""
 
-    __slots__ = ("attrs",)
+    __slots__ = ("attrs", "items")
 
-    def __init__(self, attrs, born=0):
+    def __init__(self, attrs, born=0, items=False):
         super().__init__(born)
         self.attrs = attrs
+        self.items = items
 
     def poison(self):
         self.attrs.poisoned = True
@@ -192,10 +194,16 @@ _TO_TENSOR = {"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tens
 _OS_PATH = {"os.path.join": os.path.join, "os.path.dirname": os.path.dirname, "os.path.basename": os.path.basename,
             "os.path.abspath": os.path.abspath, "os.path.realpath": os.path.abspath,
             "os.path.normpath": os.path.normpath, "os.fspath": str}
+# dicts read by attribute, built from a dict (their nested dicts too)
+_ATTRIBUTE_DICTS = {"easydict.EasyDict", "addict.Dict", "addict.addict.Dict", "munch.Munch", "munch.munchify",
+                    "munch.DefaultMunch", "ml_collections.ConfigDict", "ml_collections.config_dict.ConfigDict",
+                    "omegaconf.OmegaConf.create", "omegaconf.DictConfig"}
+_DICT_METHODS = {"get", "keys", "values", "items", "pop", "update", "setdefault"}
 # functions that print or serialise what they are given and change none of it (a script's `json.dump(vars(args),
 # f)` or `logging.info(args)` leaves its configuration as it was)
 _READ_ONLY = {"json.dump", "json.dumps", "yaml.dump", "yaml.safe_dump", "pprint.pprint", "pprint.pformat",
-              "warnings.warn"}
+              "warnings.warn", "omegaconf.OmegaConf.to_yaml", "omegaconf.OmegaConf.to_container",
+              "omegaconf.OmegaConf.merge", "omegaconf.OmegaConf.save"}
 # Keras model methods that run the model on their first argument (x=)
 _FEEDING = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 
@@ -291,18 +299,40 @@ def _collate(sample, batch):
     return UNKNOWN
 
 
-def _as_data(value, born):
-    """json / yaml data as the linted code's own values."""
+def _as_data(value, born, attributes=False):
+    """json / yaml data as the linted code's own values; `attributes`: its dicts read by attribute too, and a
+    string that interpolates another value (OmegaConf's `${model.width}`) unknown."""
     if isinstance(value, dict):
         out = PDict(born=born)
         for k, v in value.items():
-            out[k] = _as_data(v, born)
-        return out
+            out[k] = _as_data(v, born, attributes)
+        return Namespace(out, born, items=True) if attributes else out
     if isinstance(value, list):
-        return PList([_as_data(v, born) for v in value], born=born)
+        return PList([_as_data(v, born, attributes) for v in value], born=born)
+    if isinstance(value, str) and attributes and "${" in value:
+        return UNKNOWN
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return UNKNOWN
+
+
+def _attribute_dict(value, born, depth=0):
+    """A dict of the code (its nested dicts too) as a dict read by attribute: EasyDict(d), OmegaConf.create(d)."""
+    if isinstance(value, Namespace) and value.items:
+        value = value.attrs
+    if isinstance(value, dict):
+        if getattr(value, "poisoned", False) or getattr(value, "maybe", None) or depth > 16:
+            return UNKNOWN
+        out = PDict(born=born)
+        for k, v in value.items():
+            out[k] = _attribute_dict(v, born, depth + 1)
+            if out[k] is UNKNOWN and v is not UNKNOWN:
+                return UNKNOWN
+        return Namespace(out, born, items=True)
+    if isinstance(value, list) and not getattr(value, "poisoned", False):
+        items = [_attribute_dict(v, born, depth + 1) for v in value]
+        return UNKNOWN if any(i is UNKNOWN and v is not UNKNOWN for i, v in zip(items, value)) else PList(items)
+    return value
 
 
 def _argparse_dest(flags, kwargs, prefix):
@@ -402,8 +432,16 @@ class ScriptsMixin:
             attrs = PDict(born=frame.uncertain)
             attrs.update(kwargs)
             return Namespace(attrs, born=frame.uncertain)
-        if name in ("json.load", "json.loads", "yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load"):
+        if name in ("json.load", "json.loads", "yaml.safe_load", "yaml.load", "yaml.full_load", "yaml.unsafe_load",
+                    "omegaconf.OmegaConf.load"):
             return self.load_data(name, args, frame)
+        if name in _ATTRIBUTE_DICTS:
+            if name == "omegaconf.OmegaConf.create" and len(args) == 1 and isinstance(args[0], str):
+                return self.load_data("omegaconf.OmegaConf.load", args, frame)
+            if len(args) > 1 or args and kwargs:
+                return UNKNOWN
+            source = args[0] if args else PDict(kwargs)
+            return _attribute_dict(source, frame.uncertain) if isinstance(source, (dict, Namespace)) else UNKNOWN
         if name in _READ_ONLY or name.startswith("logging."):
             return Logger() if name == "logging.getLogger" else UNKNOWN
         if name == "numpy.random.default_rng":
@@ -513,6 +551,8 @@ class ScriptsMixin:
         source = args[0] if args else None
         if isinstance(source, OpenFile) and name != "json.loads":
             text = source.text
+        elif name == "omegaconf.OmegaConf.load" and isinstance(source, (str, FilePath)):
+            text = self.read_data_file(source.path if isinstance(source, FilePath) else source)   # a path
         elif isinstance(source, str):
             text = source
         else:
@@ -527,7 +567,7 @@ class ScriptsMixin:
                 data = yaml.safe_load(text)
         except Exception:
             return UNKNOWN
-        return _as_data(data, frame.uncertain)
+        return _as_data(data, frame.uncertain, attributes=name.startswith("omegaconf."))
 
     # -- numpy --------------------------------------------------------------------------------------------------------
     def call_numpy(self, name, args, kwargs):
@@ -759,6 +799,8 @@ class ScriptsMixin:
         if isinstance(base, Namespace):
             if name == "__dict__":
                 return base.attrs
+            if base.items and name in _DICT_METHODS:
+                return BuiltinMethod(base.attrs, name)        # cfg.get("width", 64) of a DictConfig
             if base.attrs.poisoned or name in base.attrs.maybe:
                 return UNKNOWN
             return base.attrs.get(name, UNKNOWN)
@@ -779,7 +821,9 @@ class ScriptsMixin:
 
     def set_script_attr(self, obj, name, value, frame):
         self.changed(obj)
-        if isinstance(obj, Namespace) and not obj.attrs.poisoned:
+        if isinstance(obj, Namespace) and not isinstance(name, str):
+            obj.poison()
+        elif isinstance(obj, Namespace) and not obj.attrs.poisoned:
             if frame.uncertain > obj.born:
                 obj.attrs.maybe.add(name)
                 obj.attrs[name] = UNKNOWN
@@ -798,6 +842,11 @@ class ScriptsMixin:
             return obj.text if name == "read" and not args and obj.text is not None else UNKNOWN
         if isinstance(obj, Logger):
             return None
+        if isinstance(obj, Namespace) and obj.items and name == "__getitem__" and args:
+            key = args[0]
+            if obj.attrs.poisoned or not isinstance(key, (str, int)) or key in obj.attrs.maybe:
+                return UNKNOWN
+            return obj.attrs.get(key, UNKNOWN)
         if isinstance(obj, FilePath):
             return self.path_method(obj, name, args, kwargs)
         if isinstance(obj, Dataset):

@@ -39,7 +39,8 @@ MAX_MODULE_BYTES = 2_000_000
 # packages whose API the tables model: never read from source
 MODELLED = ("torch", "tensorflow", "keras", "tf_keras", "numpy", "jax", "jaxtyping", "beartype", "typeguard",
             "typing", "typing_extensions", "torchshapeflow", "functools", "math", "copy", "collections",
-            "argparse", "json", "yaml", "types", "tqdm", "os", "pathlib", "logging", "pprint", "warnings")
+            "argparse", "json", "yaml", "types", "tqdm", "os", "pathlib", "logging", "pprint", "warnings",
+            "omegaconf", "easydict", "addict", "munch", "ml_collections")
 # modules of followed packages whose API cnnlint.extract.scripts models (datasets, transforms)
 MODELLED_MODULES = ("torchvision.datasets", "torchvision.transforms")
 # ... but for the model code they ship, which is written with that API like any user's
