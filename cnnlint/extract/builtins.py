@@ -12,7 +12,8 @@ from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
 from ..values import UNKNOWN, Tensor
 
-from .domain import Builtin, PDict, PList, PSet, Ratio, RegexMatch, _is_dimlike, printable, set_item, truth
+from .domain import (Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
+                     printable, set_item, truth)
 from .imports import canonical
 from .scripts import ScriptValue
 
@@ -275,8 +276,12 @@ class BuiltinsMixin:
                 if any(x is None and y is not None for x, y in zip(items, v)):
                     return None
                 return PList(items, born=frame.uncertain) if isinstance(v, list) else tuple(items)
-            if isinstance(v, (str, int, float, bool, type(None), D.Expr)):
-                return v
+            if isinstance(v, (str, int, float, bool, type(None), D.Expr)) or set_item(v):
+                return v       # (a class, a function, a library name: deepcopy returns the definition itself)
+            if isinstance(v, V.Partial):
+                keywords = plain(v.keywords) if deep else v.keywords
+                bound = plain(v.args) if deep else v.args
+                return None if keywords is None or bound is None else V.Partial(v.func, bound, keywords)
             if isinstance(v, V.Instance) and v.cls.record_fields() is not None and not v.modules:
                 out = V.Instance(v.cls, call=v.call)        # a dataclass: its fields, copied
                 for k, x in v.attrs.items():
@@ -452,7 +457,11 @@ class BuiltinsMixin:
             if len(args) == 2 and isinstance(args[0], V.PyModule) and isinstance(args[1], str):
                 found = args[0].ctx.loader.attribute(args[0].ctx, args[1])
                 return True if found is not None and not isinstance(found, V.External) else UNKNOWN
+            if len(args) == 2 and isinstance(args[0], V.External) and isinstance(args[1], str):
+                return True if known_torch_name(f"{args[0].name}.{args[1]}") else UNKNOWN
             return UNKNOWN
+        if name == "dir" and len(args) == 1 and isinstance(args[0], V.External):
+            return TorchNames(args[0].name)
         if name == "setattr":
             if len(args) == 3 and isinstance(args[1], str):
                 self.set_attr(args[0], args[1], args[2], frame)
@@ -664,3 +673,4 @@ def keras_weight(args, kwargs):
             _is_dimlike(d) for d in shape):
         return Tensor(tuple(shape), param=True)
     return Tensor(None, param=True)
+

@@ -7,8 +7,10 @@ from collections import ChainMap
 
 from .. import values as V
 from ..shapes import dims as D
-from ..shapes.torch_layers import CONTAINERS, WRAPPERS
+from ..shapes import functions as FN
+from ..shapes.torch_layers import CONTAINERS, LAYERS, WRAPPERS
 from ..values import UNKNOWN, Tensor
+from .imports import canonical
 
 MAX_UNROLL = 1024          # iterations of one loop, unrolled; longer loops are joined instead
 
@@ -91,7 +93,7 @@ class Builtin:
 
 BUILTINS = {name: Builtin(name) for name in (
     "range len int float bool str list tuple dict set frozenset min max sum abs round enumerate zip reversed sorted isinstance "
-    "getattr setattr hasattr super print any all divmod pow chr ord iter next map filter type id callable issubclass "
+    "getattr setattr hasattr super print any all divmod pow chr ord iter next map filter type id callable issubclass dir "
     "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception open vars").split()}
 
 UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
@@ -249,3 +251,21 @@ def printable(v):
     if isinstance(v, dict):
         return all(printable(k) and printable(x) for k, x in v.items())
     return False
+
+
+class TorchNames:
+    """dir(torch.nn.functional): holds the names cnnlint knows torch to have (`'silu' in dir(F)` is True);
+    whether it holds another name is not known."""
+
+    __slots__ = ("module",)
+
+    def __init__(self, module):
+        self.module = module
+
+    def has(self, name):
+        return True if isinstance(name, str) and known_torch_name(f"{self.module}.{name}") else UNKNOWN
+
+
+def known_torch_name(name):
+    full = canonical(name)
+    return full.startswith("torch.") and (full in LAYERS or full in CONTAINERS or FN.lookup(full) is not None)

@@ -21,7 +21,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, set_item,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, TorchNames, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
@@ -753,6 +753,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return r if isinstance(op, cst.In) else not r
             if isinstance(right, PDict) and left in right.maybe:
                 return UNKNOWN
+            if isinstance(right, TorchNames):
+                r = right.has(left)
+                return r if r is UNKNOWN or isinstance(op, cst.In) else not r
             if isinstance(right, V.Layer) and right.kind == "torch.nn.ModuleDict" and isinstance(left, str):
                 r = left in right.children
                 return r if isinstance(op, cst.In) else not r
