@@ -64,3 +64,23 @@ def test_settled_facts_constrain_later_questions():
 def test_unknown_is_never_a_mismatch():
     assert Solver().can_equal(None, 5)
     assert Solver().can_equal(H, None)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 11), st.integers(1, 4), st.integers(0, 3)), min_size=1, max_size=6),
+       st.integers(1, 40))
+def test_smallest_size_a_chain_of_convolutions_runs_on(layers, lower):
+    """The smallest input side every layer of a chain of convolutions accepts (found by bisection on these
+    nondecreasing sizes) is the one a scan of every side from the symbol's lower bound finds."""
+    solver = Solver()
+    h = solver.symbol("H", lower=lower)
+    size = h
+    for k, s, p in layers:
+        size = conv_out(size, k, s, p, 1)
+        solver.require_positive(size)
+
+    def runs(v):
+        return all((D.evaluate(q, {"H": v}) or 0) >= 1 for q in solver.positive)
+    expected = next((v for v in range(lower, 20_000) if runs(v)), None)
+    assert solver._smallest("H") == expected
+    assert solver._smallest("H") == expected      # asked again: the remembered answer

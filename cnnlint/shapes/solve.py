@@ -25,6 +25,7 @@ class Solver:
         self.sides: list = []          # (size that arrives, size expected, graph node judged or None) per fact
         self.positive: list = []       # sizes that must be >= 1 for the model to run at all
         self._next: dict = {}          # base name -> the suffix fresh() tries next
+        self._smallest_cache: dict = {}
 
     def symbol(self, name: str, lower: int = 1) -> D.Expr:
         self.lower[name] = lower
@@ -147,12 +148,41 @@ class Solver:
         return False if complete else None
 
     def _smallest(self, name) -> int:
-        """The smallest value of a symbol for which every size that depends on it alone is >= 1."""
-        value = self.lower.get(name, 1)
+        """The smallest value of a symbol for which every size that depends on it alone is >= 1 (remembered until
+        a size is added: every check of a model asks it again)."""
+        key = (name, self.lower.get(name, 1), len(self.positive))
+        found = self._smallest_cache.get(key)
+        if found is None:
+            found = self._smallest_cache[key] = self._find_smallest(name, key[1])
+        return found
+
+    def _find_smallest(self, name, value) -> int:
         own = [p for p in self.positive if D.symbols(p) == {name}]
-        while value <= MAX_SIZE and any((D.evaluate(p, {name: value}) or 0) < 1 for p in own):
+
+        def fits(v):
+            return all((D.evaluate(p, {name: v}) or 0) >= 1 for p in own)
+        if all(D.is_monotone(p) for p in own):
+            # nondecreasing sizes (conv and pool formulas): once they fit they keep fitting, so bisect
+            hi = value
+            while hi <= MAX_SIZE and not fits(hi):
+                hi = value + 2 * (hi - value) + 1
+            if hi > MAX_SIZE:
+                return MAX_SIZE + 1 if not fits(MAX_SIZE) else self._bisect(fits, value, MAX_SIZE)
+            return self._bisect(fits, value, hi)
+        while value <= MAX_SIZE and not fits(value):
             value += 1
         return value
+
+    @staticmethod
+    def _bisect(fits, lo, hi) -> int:
+        """The smallest v in [lo, hi] with fits(v), given fits(hi) and fits monotone."""
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if fits(mid):
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
 
     def _search(self, diff, found, limit) -> bool:
         """Depth-first search over the symbols of `diff`; True when it covered the whole space."""
