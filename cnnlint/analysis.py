@@ -78,11 +78,14 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             if spec is None:
                 standalone[id(runs[-1])] = value
         elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and (
-                name not in already_run or forced_input):
+                name not in already_run or forced_input or name in comments):
             spec = forced_input or comments.get(name)
             given = value.args.get("name")       # keras.Sequential(name=...): the name Keras reports
             runs.append(_run_model(ctx, lambda run, seq=value: seq, given if isinstance(given, str) else name, spec,
                                    hint, "input" if forced_input else "comment"))
+        elif V.is_module(value) and name in comments:
+            # `model = Net(...)` under a `# cnnlint: input=` comment (or named in the configuration)
+            runs.append(_run_model(ctx, lambda run, m=value: m, name, comments[name], hint))
 
     for stmt in module.body:
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
@@ -148,10 +151,15 @@ def _run_function(ctx, func, hint, comments, forced_input):
     frames = []
     try:
         result = run.interp.call_function(func, [], {}, None, frames=frames)
-        if V.is_module(result):
+        local = list(frames[0].locals.items()) if frames else []
+        # a variable under a `# cnnlint: input=` comment (or named in the configuration) runs on that input
+        specified = {} if forced_input else {id(v) for n, v in local if V.is_module(v) and n in comments}
+        if V.is_module(result) and id(result) not in specified:
             _call_on_guess(run, result, func.node.name.value, hint)
-        for name, value in list(frames[0].locals.items()) if frames else ():
-            if isinstance(value, V.Layer) and value.kind in SEQUENTIALS and not _reached(run, value):
+        for name, value in local:
+            if id(value) in specified:
+                _run_model_in(run, lambda _, m=value: m, name, comments[name], hint)
+            elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and not _reached(run, value):
                 spec = forced_input or comments.get(name)
                 given = value.args.get("name")
                 _run_model_in(run, lambda _, seq=value: seq, given if isinstance(given, str) else name, spec, hint,

@@ -128,10 +128,12 @@ def check(paths, output_format, config_path, select, extend_select, ignore, stat
             cache = Cache()
         results, missing = run_paths(paths or ["."], jobs=jobs, cache=cache, settings_for=settings_for,
                                      progress=_progress if sys.stderr.isatty() else None)
+        from .config import unmatched_inputs
+        unmatched = unmatched_inputs(resolver, [r.path for r in results])
     except ConfigError as exc:
         click.echo(f"cnnlint: error: {exc}", err=True)
         sys.exit(2)
-    _report(results, missing, output_format, statistics, exit_zero)
+    _report(results, missing, output_format, statistics, exit_zero, config_errors=unmatched)
 
 
 def _check_stdin(name, selection, apply_fix, show_diff, unsafe):
@@ -161,9 +163,10 @@ def _check_stdin(name, selection, apply_fix, show_diff, unsafe):
     return lint_file(name, selection, fixed.text.encode("utf-8"))
 
 
-def _report(results, missing, output_format, statistics, exit_zero, err=False):
+def _report(results, missing, output_format, statistics, exit_zero, err=False, config_errors=()):
     """Print the findings and the summary line; exit with the code the findings call for. A path that does not
-    exist is an error on stderr, and the summary never calls such a run clear."""
+    exist is an error on stderr, and the summary never calls such a run clear; so is a configuration error found
+    while linting (an input named for a model no file defines): exit 2, the findings printed."""
     from .diagnostics import SEVERITY_RANK
     from .lint import INPUT_PROBLEMS
     from .report import render
@@ -176,7 +179,9 @@ def _report(results, missing, output_format, statistics, exit_zero, err=False):
         click.echo(render(output_format, diagnostics, summary), nl=False, err=err)
         if statistics:
             click.echo(_statistics(diagnostics), nl=False, err=err or output_format not in ("full", "concise"))
-    if missing or any(d.code in INPUT_PROBLEMS for d in diagnostics):
+    for message in config_errors:
+        click.echo(f"cnnlint: error: {message}", err=True)
+    if missing or config_errors or any(d.code in INPUT_PROBLEMS for d in diagnostics):
         sys.exit(2)
     if not exit_zero and any(SEVERITY_RANK[d.severity] >= SEVERITY_RANK["warning"] for d in diagnostics):
         sys.exit(1)
@@ -348,6 +353,10 @@ def shapes(paths, model_name, input_shapes, fmt, columns, config_path, stdin_fil
                 status = 2
             continue
         summaries += summarize(result, result.positions or Positions(result.module), text, selection)
+    from .config import unmatched_inputs
+    for message in unmatched_inputs(resolver, [path for path, _, _ in sources if path != "-"]):
+        click.echo(f"cnnlint: error: {message}", err=True)
+        status = 2
     if model_name:
         summaries = [s for s in summaries if model_name in (s.name, *s.aliases)]
         if not summaries:

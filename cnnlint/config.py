@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import hashlib
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,3 +256,36 @@ class Resolver:
             found = Config(root=Path.cwd()) if folder.parent == folder else self._find(folder.parent)
         self._by_dir[folder] = found
         return found
+
+
+_DEFINED = re.compile(r"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+(\w+)|class[ \t]+(\w+)|(\w+)[ \t]*(?::[^=\n]*)?=(?!=))", re.M)
+
+
+def unmatched_inputs(resolver, paths) -> list:
+    """Messages for the `[tool.cnnlint.inputs]` keys whose name no linted file they apply to defines (as a class,
+    a function or a variable): configuration errors, each named, with a "did you mean". A key whose path matches
+    no linted file is not judged (that file was not linted)."""
+    applies = {}
+    for path in paths:
+        try:
+            cfg = resolver.for_file(path)
+        except ConfigError:
+            continue
+        for key in cfg.inputs:
+            file_part, _, name = key.partition("::")
+            if _matches(cfg.relative(path), (file_part,)):
+                applies.setdefault((id(cfg), key), (cfg, name, []))[2].append(path)
+    messages = []
+    for (_, key), (cfg, name, files) in applies.items():
+        defined = set()
+        for path in files:
+            try:
+                text = Path(path).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            defined.update(n for m in _DEFINED.finditer(text) for n in m.groups() if n)
+        if name not in defined:
+            where = ", ".join(cfg.relative(p) for p in files[:3]) + (" ..." if len(files) > 3 else "")
+            messages.append(f"{cfg.path or 'configuration'}: [tool.cnnlint.inputs] \"{key}\": no model, class or "
+                            f"variable named `{name}` in {where}{did_you_mean(name, sorted(defined))}")
+    return messages

@@ -403,7 +403,7 @@ def _attach_findings(summary, run, result, positions, text, selection, owner):
             continue            # # noqa
         diagnostic = found[0]
         if inside and gid in owner:
-            owner[gid].findings.append(diagnostic)
+            _add_finding(owner[gid], diagnostic)
         elif inside:
             data = graph.nodes[gid]
             output = data["output"]
@@ -416,10 +416,17 @@ def _attach_findings(summary, run, result, positions, text, selection, owner):
             row.findings.append(diagnostic)
             inserted.append(row)
         else:
-            constructed[id(finding.node)].findings.append(diagnostic)
+            _add_finding(constructed[id(finding.node)], diagnostic)
     for row in sorted(inserted, key=lambda r: r.node):
         at = next((i for i, r in enumerate(summary.rows) if r.node > row.node), len(summary.rows))
         summary.rows.insert(at, row)
+
+
+def _add_finding(row, diagnostic):
+    """A finding on a row, once: a model called again (in a loop) fails the same check again."""
+    key = (diagnostic.line, diagnostic.column, diagnostic.code, diagnostic.message)
+    if all((d.line, d.column, d.code, d.message) != key for d in row.findings):
+        row.findings.append(diagnostic)
 
 
 def _tensors(value, depth=0):

@@ -78,18 +78,32 @@ def check_model_inputs(ctx):
         if not isinstance(x, Tensor) or x.shape is None or x is model.args.get("__input__"):
             continue
         if len(x.shape) != len(declared):
-            continue            # another rank: Keras may squeeze or expand a last axis of 1; CNN110 judges layers
-        for axis in range(1, len(declared)):
-            want, got = declared[axis], x.shape[axis]
-            if not isinstance(want, int) or not ctx.differs(got, want):
+            # another rank: Keras squeezes or expands a last axis of 1, and refuses anything else
+            if not _rank_refused(x.shape, declared):
                 continue
-            shown = "(None, " + ", ".join(str(d) if isinstance(d, int) else "None" for d in declared[1:]) + ")"
-            ctx.report("CNN115", comp.cst,
-                       f"{ctx.layer_label(model)} was built for inputs of shape {shown}, but here it "
-                       f"is called on {shape_text(x)}: axis {axis} is {show(got)}, not {show(want)}; Keras checks a "
-                       f"model's input before its layers run and raises 'Input 0 ... is incompatible with the "
-                       f"layer: expected shape={shown}'", ctx.chain(x, 3), gid=comp.start)
-            break
+            detail = f"{len(x.shape)} axes, not {len(declared)}"
+        else:
+            detail = next((f"axis {axis} is {show(x.shape[axis])}, not {show(declared[axis])}"
+                           for axis in range(1, len(declared))
+                           if isinstance(declared[axis], int) and ctx.differs(x.shape[axis], declared[axis])), None)
+            if detail is None:
+                continue
+        shown = "(None, " + ", ".join(str(d) if isinstance(d, int) else "None" for d in declared[1:]) + ")"
+        ctx.report("CNN115", comp.cst,
+                   f"{ctx.layer_label(model)} was built for inputs of shape {shown}, but here it is called on "
+                   f"{shape_text(x)}: {detail}; Keras checks a model's input before its layers run and raises "
+                   f"'Input 0 ... is incompatible with the layer: expected shape={shown}'", ctx.chain(x, 3),
+                   gid=comp.start)
+
+
+def _rank_refused(shape, declared):
+    """Whether Keras refuses an input of another rank than the model's: it squeezes an extra last axis of size 1
+    and adds a missing one, when the model's is 1; a size we do not know may be that 1."""
+    if len(shape) == len(declared) + 1:
+        return isinstance(shape[-1], int) and shape[-1] != 1
+    if len(shape) == len(declared) - 1:
+        return isinstance(declared[-1], int) and declared[-1] != 1
+    return True
 
 
 def _argument(ctx, comp):

@@ -106,3 +106,64 @@ def test_bad_configuration_exits_2_naming_it(tmp_path):
         assert code == 2, text
         assert expected in err and "cnnlint.toml" in err, (text, err)
         assert found is None
+
+
+VARIABLE_MODEL = """
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self, in_channels, classes):
+            super().__init__()
+            self.conv = nn.Conv2d(in_channels, 8, 3)
+            self.fc = nn.Linear(8 * 30 * 30, classes)
+
+        def forward(self, x):
+            return self.fc(self.conv(x).flatten(1))
+
+
+    def main():
+        model = Net(3, 10)
+        return model
+    """
+
+
+def test_configured_input_of_a_variable(tmp_path):
+    """An input named for a variable bound to a model (in a function too) runs that model on it: the check and
+    `cnnlint shapes` both use it."""
+    write(tmp_path / "pyproject.toml", """
+        [tool.cnnlint.inputs]
+        "train.py::model" = "4, 3, 28, 28"
+        """)
+    write(tmp_path / "train.py", VARIABLE_MODEL)
+    status, found, _ = run(tmp_path, ".")
+    assert status == 1 and codes(found) == [("train.py", "CNN101", "error")]
+    assert "(4, 5408)" in found[0]["message"]
+    table = subprocess.run([sys.executable, "-m", "cnnlint", "shapes", "train.py", "--model", "model"],
+                           capture_output=True, text=True, cwd=tmp_path, timeout=120).stdout
+    assert "model  input (4, 3, 28, 28)  [comment]" in table
+    write(tmp_path / "pyproject.toml", """
+        [tool.cnnlint.inputs]
+        "train.py::model" = "4, 3, 32, 32"
+        """)
+    assert run(tmp_path, ".")[:2] == (0, [])
+
+
+def test_configured_input_naming_nothing_exits_2(tmp_path):
+    """A name in [tool.cnnlint.inputs] that no linted file it applies to defines is a configuration error: named,
+    with a "did you mean", exit 2; the files are still linted and reported."""
+    write(tmp_path / "pyproject.toml", """
+        [tool.cnnlint.inputs]
+        "train.py::modle" = "4, 3, 28, 28"
+        "train.py::model" = "4, 3, 28, 28"
+        "other/*.py::Anything" = "4, 3"
+        """)
+    write(tmp_path / "train.py", VARIABLE_MODEL)
+    status, found, err = run(tmp_path, ".")
+    assert status == 2
+    assert codes(found) == [("train.py", "CNN101", "error")]
+    assert '"train.py::modle": no model, class or variable named `modle` in train.py; did you mean `model`?' in err
+    assert "Anything" not in err            # its path matches no linted file: not judged
+    shapes = subprocess.run([sys.executable, "-m", "cnnlint", "shapes", "train.py"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=120)
+    assert shapes.returncode == 2 and "`modle`" in shapes.stderr and "model  input (4, 3, 28, 28)" in shapes.stdout

@@ -1,6 +1,7 @@
 """Scripts and projects as their users run them: every fixture whose first line is `# oracle: script` is executed
 as `__main__` (torch, and Keras 3 on its torch backend with tf.keras imports mapped onto it), with its directory
-first on sys.path, as `python path/to/script.py` runs it: its project's own imports resolve.
+first on sys.path and as the working directory, without command-line arguments, as `cd path/to && python
+script.py` runs it: its project's own imports resolve, its config files open, argparse gives its defaults.
 
 A script with `# expect: CNN1xx` lines (in it, or in the project modules it imports) must fail, and the failure
 must be blamed on a flagged line: a line of the traceback in a fixture file (widened to its whole statement, as a
@@ -85,10 +86,15 @@ def run_script(path: Path, files):
     root = str(path.parent)      # what `python path/to/script.py` puts first on sys.path
     saved_modules = dict(sys.modules)
     saved_path = list(sys.path)
+    saved_argv, saved_cwd = list(sys.argv), os.getcwd()
+    sys.argv[:] = [path.name]
+    os.chdir(root)
     nn.Module.__init__, keras.layers.Layer.__init__ = torch_init, keras_init
     sys.modules.update(mapped)
     sys.path.insert(0, root)
     keras.backend.clear_session(free_memory=False)
+    filtering = keras.config.is_traceback_filtering_enabled()
+    keras.config.disable_traceback_filtering()     # the frames of the layer that fails inside fit() are kept
     torch.manual_seed(0)
     error = None
     try:
@@ -98,9 +104,15 @@ def run_script(path: Path, files):
             exec(code, {"__name__": "__main__", "__file__": str(path)})
     except Exception as exc:       # what the script raised is the verdict
         error = exc
+    except SystemExit as exc:      # argparse refusing the (absent) arguments
+        error = exc
     finally:
         nn.Module.__init__, keras.layers.Layer.__init__ = original_torch, original_keras
         sys.path[:] = saved_path
+        sys.argv[:] = saved_argv
+        os.chdir(saved_cwd)
+        if filtering:
+            keras.config.enable_traceback_filtering()
         for name in list(sys.modules):
             if name not in saved_modules:
                 del sys.modules[name]

@@ -15,6 +15,9 @@ from ..values import UNKNOWN, Tensor
 from .domain import (Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
                      printable, set_item, truth)
 from .imports import canonical
+from .scripts import ScriptValue
+
+_SCRIPT_BUILTINS = {"open", "vars", "iter", "next", "len", "enumerate", "str"}
 
 
 class BuiltinsMixin:
@@ -22,7 +25,9 @@ class BuiltinsMixin:
         obj, name = method.obj, method.name
         kind = module_method(obj, name)
         if kind is not None:
-            return obj if kind == "self" else UNKNOWN
+            return obj if kind == "self" else self.feed_model(obj, name, args, kwargs, node)
+        if isinstance(obj, ScriptValue):
+            return self.call_script_method(obj, name, args, kwargs, frame, node)
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
         if isinstance(obj, V.Instance) and name == "add_weight":
@@ -326,6 +331,10 @@ class BuiltinsMixin:
         def concrete(v):
             return v is not UNKNOWN and not isinstance(v, (Tensor, V.Layer, V.Instance)) and not getattr(
                 v, "poisoned", False)
+        if name in _SCRIPT_BUILTINS:
+            found = self.script_builtin(name, args, kwargs, node, frame)
+            if found is not NotImplemented:
+                return found
         if name == "range":
             if all(isinstance(a, int) and not isinstance(a, bool) for a in args) and 1 <= len(args) <= 3 and not kwargs:
                 try:

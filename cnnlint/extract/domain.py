@@ -94,7 +94,7 @@ class Builtin:
 BUILTINS = {name: Builtin(name) for name in (
     "range len int float bool str list tuple dict set frozenset min max sum abs round enumerate zip reversed sorted isinstance "
     "getattr setattr hasattr super print any all divmod pow chr ord iter next map filter type id callable issubclass dir "
-    "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception").split()}
+    "NotImplementedError ValueError TypeError RuntimeError AssertionError KeyError Exception open vars").split()}
 
 UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
 MAYBE_KEYS = "**maybe"    # keyword carrying the names a call may or may not pass (a **dict's maybe-keys)

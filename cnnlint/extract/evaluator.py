@@ -24,6 +24,7 @@ from .builtins import BuiltinsMixin, module_method
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, TorchNames, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
+from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
 from .torch_calls import TorchMixin, enum_lookup
 
 
@@ -90,7 +91,7 @@ _CONTAINER_READS = {"items", "keys", "values", "append", "extend", "add_module"}
 _CHECKING_DECORATORS = {"jaxtyping.jaxtyped", "beartype.beartype", "typeguard.typechecked"}
 
 
-class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
+class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
     """Evaluates statements and expressions of one file for one analysis (cnnlint.graph.Run)."""
 
     def __init__(self, file_ctx, run):
@@ -134,7 +135,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             for item in stmt.items:
                 value = self.eval(item.item, frame)
                 if item.asname is not None:
-                    self.assign(item.asname.name, UNKNOWN if not isinstance(value, Tensor) else value, frame)
+                    self.assign(item.asname.name, value if isinstance(value, (Tensor, OpenFile)) else UNKNOWN, frame)
             self.exec_body(stmt.body.body, frame)
         elif isinstance(stmt, cst.FunctionDef):
             func = V.Function(stmt, closure=frame.scope(), defaults=self.nested_defaults(stmt, frame),
@@ -391,7 +392,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             return
         items = self.iterate(iterable)
         if items is None or len(items) > MAX_UNROLL:
-            self.exec_unknown_loop(body, frame, stmt.target, items)
+            self.exec_unknown_loop(body, frame, stmt.target, items or self.batches_item(iterable))
             return
         frame.maybe_break = False
         ended = self.run_loop(stmt.target, body, items, frame)
@@ -526,6 +527,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                     obj.children[key] = value
             elif isinstance(obj, Tensor):
                 pass   # x[mask] = 0 keeps x's shape
+            elif isinstance(obj, ScriptValue):
+                index = target.slice[0].slice
+                key = self.eval(index.value, frame) if len(target.slice) == 1 and isinstance(index, cst.Index) \
+                    else UNKNOWN
+                self.set_script_attr(obj, key, value, frame)      # cfg["width"] = 64 of a dict read by attribute
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
 
@@ -545,6 +551,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             else:
                 obj.modules.pop(name, None)
                 obj.attrs[name] = value
+        elif isinstance(obj, ScriptValue):
+            self.set_script_attr(obj, name, value, frame)
 
     # -- expressions ----------------------------------------------------------------------------------------
     def eval(self, node, frame):
@@ -644,6 +652,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
                 return found
         if name == "__name__":
             return "__main__" if ctx is self.run.file or ctx.name is None else ctx.name
+        if name == "__file__":
+            return self.module_file()
         return UNKNOWN
 
     def eval_Attribute(self, node, frame):
@@ -882,6 +892,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
 
     def eval_Subscript(self, node, frame):
         base = self.eval(node.value, frame)
+        if isinstance(base, NDArray):
+            return self.array_index(base, node, frame)
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
             index = self.eval(node.slice[0].slice.value, frame)
             return self.index(base, index, node)
@@ -919,6 +931,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             except (IndexError, TypeError):
                 return UNKNOWN
             return UNKNOWN
+        if isinstance(base, ScriptValue):
+            return self.call_script_method(base, "__getitem__", [index], {}, None, node)
         if isinstance(base, V.External) and base.name == "sys.modules" and isinstance(index, str):
             found = self.file.loader.resolve(index) if self.file.loader is not None else None
             return UNKNOWN if found is None else found       # a module, as the loader reads it
@@ -1034,6 +1048,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
         if isinstance(func, V.External):
             return self.call_external(canonical(func.name), args, kwargs, node, frame)
         if isinstance(func, (V.Layer, V.Instance, V.Either)):
+            if V.is_keras(func) and args and isinstance(args[0], NDArray):
+                args = [self.as_tensor(args[0]) or Tensor(None)] + list(args[1:])   # Keras takes arrays
             return self.run.call_module(self, func, args, kwargs, node)
         if isinstance(func, V.TensorMethod):
             return self.call_tensor_method(func, args, kwargs, node)
@@ -1249,6 +1265,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin):
             if name in ("__name__", "__qualname__") and (base.name in LAYERS or base.name in CONTAINERS):
                 return base.name.rsplit(".", 1)[-1]      # a torch layer class: nn.BatchNorm2d.__name__
             return self.follow(base.attr(name))
+        if isinstance(base, ScriptValue):
+            return self.script_attr(base, name)
         if isinstance(base, V.PyModule):
             found = base.ctx.loader.attribute(base.ctx, name)
             return found if found is not None else V.External(canonical(f"{base.name}.{name}"), f"{base.name}:{name}")

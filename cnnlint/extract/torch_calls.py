@@ -15,6 +15,7 @@ from ..inputs import keras_shape
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
 from .imports import canonical, dotted
 from .builtins import module_method
+from .scripts import ScriptValue
 from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
                      RegexMatch, _is_dimlike)
 
@@ -107,6 +108,8 @@ class TorchMixin:
                 return layer
         if V.is_module(func):
             return Tensor(None)
+        if isinstance(func, BuiltinMethod) and isinstance(func.obj, ScriptValue):
+            func.obj.poison()          # parser.add_argument(*flags, **options) we cannot read
         return UNKNOWN
 
     def make_class(self, node, frame):
@@ -455,6 +458,9 @@ class TorchMixin:
             if isinstance(func, V.Partial):       # partial of a partial: one partial, as Python flattens it
                 func, bound, kwargs = func.func, func.args + bound, {**func.keywords, **kwargs}
             return V.Partial(func, bound, PDict(kwargs))
+        found = self.call_script(name, args, kwargs, node, frame)
+        if found is not NotImplemented:
+            return found
         spec = FN.lookup(name)
         if spec is not None:
             return self.record_fn(name, args, kwargs, node, spec)
@@ -472,6 +478,8 @@ class TorchMixin:
                 value.poisoned = True
             elif isinstance(value, V.Layer) and value.kind in CONTAINERS:
                 value.args["__opaque__"] = True
+            elif isinstance(value, ScriptValue):
+                value.poison()
             if isinstance(value, (PList, PDict, V.Layer, V.Instance)):
                 self.changed(value)
 

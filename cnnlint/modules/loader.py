@@ -38,7 +38,11 @@ MAX_MODULE_BYTES = 2_000_000
 
 # packages whose API the tables model: never read from source
 MODELLED = ("torch", "tensorflow", "keras", "tf_keras", "numpy", "jax", "jaxtyping", "beartype", "typeguard",
-            "typing", "typing_extensions", "torchshapeflow", "functools", "math", "copy", "collections")
+            "typing", "typing_extensions", "torchshapeflow", "functools", "math", "copy", "collections",
+            "argparse", "json", "yaml", "types", "tqdm", "os", "pathlib", "logging", "pprint", "warnings",
+            "omegaconf", "easydict", "addict", "munch", "ml_collections")
+# modules of followed packages whose API cnnlint.extract.scripts models (datasets, transforms)
+MODELLED_MODULES = ("torchvision.datasets", "torchvision.transforms")
 # ... but for the model code they ship, which is written with that API like any user's
 SHIPPED_MODELS = ("keras.applications.",)
 # what the evaluator's framework part builds besides the layer tables
@@ -60,7 +64,7 @@ def followed(raw: str) -> bool:
     """Whether an imported name (`a.b` for a module, `a.b:name` for a name of one) is read from source."""
     raw = raw.replace(":", ".")
     if raw.split(".", 1)[0] not in MODELLED:
-        return True
+        return not raw.startswith(MODELLED_MODULES)
     name = canonical(raw)
     return name.startswith(SHIPPED_MODELS) and name not in MODELLED_NAMES
 
