@@ -257,8 +257,8 @@ def _probe(run, model, given=None, pins=None):
     input of unknown shape (the probe) until a layer is called: the layer when it receives the probe itself, on a
     path the code surely takes (its ifs decided, its loops unrolled); None when an op or another layer comes
     first; _NO_ANSWER when no layer is reached (the reading of forward's text, inputs.first_layer, then decides).
-    With a guessed input `given` as the probe and a dict as `pins`, what the code asserts of the input's sizes before its
-    first layer (`_assert(H == self.img_size[0])`: a model built for one image size) goes into `pins`."""
+    With a guessed input `given` as the probe and a dict as `pins`, what the code asserts of the input's sizes
+    before its first layer (`_assert(H == self.img_size[0])`: a model built for one image size) goes into `pins`."""
     if not (isinstance(model, V.Instance) and model.cls.keras_kind() is None or
             isinstance(model, V.Layer) and model.kind.startswith("torch.")):
         return _NO_ANSWER           # a Keras model (a functional one's layers live in the run's graph)
