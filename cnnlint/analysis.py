@@ -110,21 +110,23 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
 
 def _component_classes(runs):
     """ids of the classes of the instances inside the models these runs ran (not their roots)."""
-    found = set()
-    for run in runs:
-        for model in run.model_runs:
-            stack, seen = [model.root], set()
-            while stack:
-                m = stack.pop()
-                if id(m) in seen:
-                    continue
-                seen.add(id(m))
-                if isinstance(m, V.Instance) and m is not model.root:
-                    found.add(id(m.cls))
-                inner = m.alternatives if isinstance(m, V.Either) else (
-                    m.modules if isinstance(m, V.Instance) else m.children).values() if V.is_module(m) else ()
-                stack.extend(c for c in inner if V.is_module(c))
-    return found
+    return {id(m.cls) for run in runs for model in run.model_runs for m in _modules_in(model.root)
+            if isinstance(m, V.Instance) and m is not model.root}
+
+
+def _modules_in(root):
+    """Every module of a module tree, the root first (an Either's alternatives, instances' modules, layers'
+    children), each once; none when the root is not a module (a Keras functional model's run)."""
+    stack, seen = [root] if V.is_module(root) else [], set()
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        yield m
+        inner = m.alternatives if isinstance(m, V.Either) else (
+            m.modules if isinstance(m, V.Instance) else m.children).values()
+        stack.extend(c for c in inner if V.is_module(c))
 
 
 def _new_run(ctx):
@@ -174,17 +176,7 @@ def _reached(run, module):
     """Whether a model run of `run` called this module or a layer inside it."""
     called = {id(m.root) for m in run.model_runs} | {id(c.layer) for m in run.model_runs for c in m.calls} | {
         id(c.layer) for c in run.composite_calls}
-    stack, seen = [module], set()
-    while stack:
-        m = stack.pop()
-        if id(m) in called:
-            return True
-        if id(m) not in seen:
-            seen.add(id(m))
-            inner = m.alternatives if isinstance(m, V.Either) else (
-                m.modules if isinstance(m, V.Instance) else m.children).values()
-            stack.extend(c for c in inner if V.is_module(c))
-    return False
+    return any(id(m) in called for m in _modules_in(module))
 
 
 def _run_annotated_function(ctx, func):

@@ -17,6 +17,7 @@ import re
 
 from . import values as V
 from .shapes.common import as_dim
+from .shapes.datasets import IMAGE_DATASETS
 from .shapes.torch_layers import CONTAINERS
 
 _COMMENT = re.compile(r"#\s*cnnlint:\s*input\s*=\s*(?P<spec>.*)$")
@@ -73,8 +74,8 @@ def comment_inputs(source: str) -> dict:
 
 
 _DATASETS = (
-    (re.compile(r"\b(?:Fashion|K|E|Q)?MNIST\b"), (1, 28, 28)),
-    (re.compile(r"\bCIFAR(?:10|100)\b"), (3, 32, 32)),
+    (re.compile(r"\b(?:Fashion|K|E|Q)?MNIST\b"), IMAGE_DATASETS["MNIST"]),
+    (re.compile(r"\bCIFAR(?:10|100)\b"), IMAGE_DATASETS["CIFAR10"]),
     (re.compile(r"\b(?:RandomResizedCrop|CenterCrop)\(\s*(\d+)\s*\)"), None),
 )
 

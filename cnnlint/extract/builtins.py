@@ -276,8 +276,8 @@ class BuiltinsMixin:
                 if any(x is None and y is not None for x, y in zip(items, v)):
                     return None
                 return PList(items, born=frame.uncertain) if isinstance(v, list) else tuple(items)
-            if isinstance(v, (str, int, float, bool, type(None), D.Expr)) or set_item(v):
-                return v       # (a class, a function, a library name: deepcopy returns the definition itself)
+            if isinstance(v, D.Expr) or set_item(v):
+                return v       # constants, and definitions (a class, a function): deepcopy returns them as they are
             if isinstance(v, V.Partial):
                 keywords = plain(v.keywords) if deep else v.keywords
                 bound = plain(v.args) if deep else v.args

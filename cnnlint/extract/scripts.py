@@ -17,6 +17,7 @@ import libcst as cst
 
 from .. import values as V
 from ..shapes import dims as D
+from ..shapes.datasets import IMAGE_DATASETS
 from ..values import UNKNOWN, Tensor
 from .domain import Builtin, BuiltinMethod, PDict, PList, _is_dimlike
 from .imports import canonical
@@ -207,11 +208,6 @@ _READ_ONLY = {"json.dump", "json.dumps", "yaml.dump", "yaml.safe_dump", "pprint.
 # Keras model methods that run the model on their first argument (x=)
 _FEEDING = {"fit", "predict", "evaluate", "train_on_batch", "test_on_batch", "predict_on_batch"}
 
-# torchvision datasets of one sample size: (C, H, W) of the PIL image a sample holds (None: varies)
-_DATASETS = {**dict.fromkeys(("MNIST", "FashionMNIST", "KMNIST", "EMNIST", "QMNIST"), (1, 28, 28)),
-             **dict.fromkeys(("CIFAR10", "CIFAR100", "SVHN"), (3, 32, 32)), "STL10": (3, 96, 96),
-             **dict.fromkeys(("ImageFolder", "ImageNet", "Places365", "Caltech101", "Flowers102", "Food101",
-                              "OxfordIIITPet", "StanfordCars"), (3, None, None))}
 # transforms that keep an image's size (or a tensor's shape)
 _KEEP = set("""Normalize RandomHorizontalFlip RandomVerticalFlip ColorJitter RandomRotation RandomAffine GaussianBlur
 RandomErasing RandomApply RandomGrayscale RandomPerspective RandomAutocontrast RandomEqualize RandomInvert
@@ -768,7 +764,7 @@ class ScriptsMixin:
     def call_vision(self, name, args, kwargs):
         kind = name.rsplit(".", 1)[-1]
         if name.startswith("torchvision.datasets."):
-            image = _DATASETS.get(kind)
+            image = IMAGE_DATASETS.get(kind)
             steps = _transform_steps(kwargs.get("transform")) if "transform" in kwargs else []
             if image is None or steps is None or "target_transform" in kwargs:
                 return Dataset(UNKNOWN)
