@@ -397,6 +397,18 @@ class BuiltinsMixin:
                         return UNKNOWN
             out.update(kwargs)
             return out
+        if name == "sum" and (len(args) > 1 or "start" in kwargs):     # sum(iterable, start)
+            items = self.iterate(args[0])
+            start = args[1] if len(args) > 1 else kwargs["start"]
+            if items is None:
+                return UNKNOWN
+            if isinstance(start, (list, tuple)) and not (isinstance(start, PList) and start.poisoned):
+                if not all(isinstance(x, type(start) if isinstance(start, tuple) else list) for x in items) or any(
+                        isinstance(x, PList) and x.poisoned for x in items):
+                    return UNKNOWN
+                joined = [y for x in [start, *items] for y in x]
+                return PList(joined, born=frame.uncertain) if isinstance(start, list) else tuple(joined)
+            args, kwargs = (PList([start, *items]),), {}
         if name in ("min", "max", "sum"):
             items = args if len(args) > 1 else (self.iterate(args[0]) if args else None)
             if name != "sum" and items and not kwargs and any(isinstance(a, D.Expr) for a in items) and all(

@@ -71,10 +71,8 @@ class TorchMixin:
                 elif all(p is None or (isinstance(p, int) and not isinstance(p, bool)) for p in (lo, hi, step)) \
                         and isinstance(size, int):
                     out.append(len(range(size)[slice(lo, hi, step)]))
-                elif step is None and lo is None and _is_dimlike(hi) and isinstance(hi, int) and hi >= 0 and size is not None:
-                    out.append(None)   # min(hi, size) is unknown for symbolic sizes
                 else:
-                    out.append(None)
+                    out.append(self.slice_length(size, lo, hi, step))
                 kept.append("keep" if (lo, hi, step) == (None, None, None) else "slice")
                 axis += 1
             elif isinstance(v, int) and not isinstance(v, bool) or isinstance(v, D.Expr):
@@ -94,6 +92,29 @@ class TorchMixin:
         result = Tensor(tuple(out), dtype=base.dtype)
         self.run.record("Tensor.__getitem__", {"input": base, "index": tuple(kept)}, result, node)
         return result
+
+    def slice_length(self, size, lo, hi, step):
+        """The length of `x[lo:hi:step]` along an axis of symbolic `size` (or with symbolic bounds), when the
+        solver proves where the bounds fall (`x[:, 1:]` of 1 + H*W tokens: H*W); else None."""
+        at_least = self.run.solver.at_least
+        if size is None or step not in (None, 1) or not all(p is None or _is_dimlike(p) for p in (lo, hi)):
+            return None
+
+        def bound(p, default):
+            """A bound as a position in [0, size], or None when that is not proven."""
+            if p is None:
+                return default
+            if isinstance(p, int) and p < 0:
+                p = D.add(size, p)
+                return p if at_least(p, 0) else None
+            if not at_least(p, 0):
+                return None
+            return p if at_least(size, p) else (size if at_least(p, size) else None)
+
+        start, stop = bound(lo, 0), bound(hi, size)
+        if start is None or stop is None:
+            return None
+        return D.sub(stop, start) if at_least(stop, start) else (0 if at_least(start, stop) else None)
 
     def call_unknown_args(self, func, node):
         """f(*xs) with xs not known: a layer built this way is still a layer, with unknown arguments."""

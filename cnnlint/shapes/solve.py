@@ -55,6 +55,37 @@ class Solver:
             return diff == 0
         return self._satisfiable(diff) is not False
 
+    def at_least(self, a, b) -> bool:
+        """True only when a >= b for every plausible input (no proof: False). Each atom of a - b (a symbol, a floor
+        division of one) is nondecreasing in the symbols, so it is at least its value at the symbols' smallest
+        sizes; written as that value plus a part >= 0, a polynomial whose every non-constant coefficient is
+        positive is at least its constant: `(H//8 - 1)*(W//8 - 1) + 1 >= 1` once H, W >= 16."""
+        if a is None or b is None:
+            return False
+        diff = D.sub(a, b)
+        if isinstance(diff, int):
+            return diff >= 0
+        names = D.symbols(diff)
+        if len(names) == 1 and D.never_negative(diff, self._smallest(next(iter(names)))):
+            return True
+        low = {n: self._smallest(n) for n in names}
+        atoms, shifted = {}, 0
+        for mono, coeff in diff.terms.items():
+            term = coeff
+            for atom in mono:
+                if isinstance(atom, D.FloorDiv) and not D.is_monotone(atom.num):
+                    return False
+                if atom not in atoms:
+                    base = D.evaluate(D.Expr({(atom,): 1}), low)
+                    if base is None:
+                        return False
+                    atoms[atom] = D.add(base, D.sym(f"__atom{len(atoms)}"))
+                term = D.mul(term, atoms[atom])
+            shifted = D.add(shifted, term)
+        if isinstance(shifted, int):
+            return shifted >= 0
+        return D.is_monotone(shifted) and shifted.constant() >= 0
+
     def can_be_one(self, a) -> bool:
         return self.can_equal(a, 1)
 
