@@ -25,6 +25,9 @@ class BuiltinsMixin:
         obj, name = method.obj, method.name
         kind = module_method(obj, name)
         if kind is not None:
+            if name in ("train", "eval") and isinstance(obj, V.Instance) and obj.cls.is_torch_module():
+                mode = name == "train" and (args[0] if args else kwargs.get("mode", True))
+                _set_training(obj, mode if isinstance(mode, bool) else UNKNOWN)
             return obj if kind == "self" else self.feed_model(obj, name, args, kwargs, node)
         if isinstance(obj, ScriptValue):
             return self.call_script_method(obj, name, args, kwargs, frame, node)
@@ -661,6 +664,14 @@ def is_subclass(cls, kind):
         if isinstance(kind, V.ClassValue):
             return False          # a torch layer class does not derive from a class of the code
     return None
+
+
+def _set_training(module, mode, depth=0):
+    """model.train(mode) / model.eval(): `self.training` of the module and of every module inside it."""
+    module.attrs["training"] = mode
+    for child in module.modules.values():
+        if isinstance(child, V.Instance) and child.cls.is_torch_module() and depth < 64:
+            _set_training(child, mode, depth + 1)
 
 
 def module_method(module, name):

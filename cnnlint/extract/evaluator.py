@@ -1240,6 +1240,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return member
             if base.base is not None and name in ("weight", "bias") + LAYERS[base.base.kind].params:
                 return self.layer_attr(base.base, name)
+            if name == "training" and base.cls.is_torch_module():
+                return True       # a module is built in training mode; .eval() / .train(False) set it
             if name == "_modules":
                 return base.modules
             if module_method(base, name) is not None or name in _CONTAINER_READS and base.cls.container_kind():

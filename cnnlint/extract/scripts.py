@@ -17,6 +17,7 @@ import libcst as cst
 
 from .. import values as V
 from ..shapes import dims as D
+from ..shapes import functions as FN
 from ..shapes.datasets import IMAGE_DATASETS
 from ..values import UNKNOWN, Tensor
 from .domain import Builtin, BuiltinMethod, PDict, PList, _is_dimlike
@@ -186,9 +187,6 @@ _NP_RANDOM_DIMS = {"numpy.random.rand", "numpy.random.randn"}
 _NP_LIKE = {"numpy.zeros_like", "numpy.ones_like", "numpy.empty_like", "numpy.full_like"}
 _RNG_SIZE = {"random": 0, "standard_normal": 0, "normal": 2, "uniform": 2, "integers": 2, "choice": 1,
              "binomial": 2, "poisson": 1, "exponential": 1}
-_INT_DTYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "long", "intc", "intp", "uint16", "uint32",
-               "uint64"}
-_FLOAT_DTYPES = {"float", "float16", "float32", "float64", "double", "half", "single", "bfloat16"}
 _TO_TENSOR = {"torch.from_numpy", "torch.tensor", "torch.as_tensor", "torch.Tensor", "torch.FloatTensor",
               "torch.LongTensor", "torch.DoubleTensor", "torch.asarray"}
 # os.path's string functions (realpath read as abspath: nothing on disk decides a path here)
@@ -221,12 +219,8 @@ def _dtype_kind(value):
     if isinstance(value, Builtin):
         value = value.name
     elif isinstance(value, V.External):
-        value = canonical(value.name).rsplit(".", 1)[-1]
-    if not isinstance(value, str):
-        return None
-    if value in _INT_DTYPES:
-        return "long"
-    return "float" if value in _FLOAT_DTYPES else None
+        value = canonical(value.name)
+    return FN.dtype_kind(value)
 
 
 def _size(value):

@@ -655,9 +655,26 @@ def _create(a):
     return Tensor(_size_arg(a["size"]), dtype=_dtype_kwarg(a["kwargs"], "float"))
 
 
+INT_DTYPES = {"int", "int8", "int16", "int32", "int64", "uint8", "long", "intc", "intp", "uint16", "uint32",
+              "uint64"}
+FLOAT_DTYPES = {"float", "float16", "float32", "float64", "double", "half", "single", "bfloat16"}
+
+
+def dtype_kind(name):
+    """"long" / "float" for a torch or numpy dtype by its name (`torch.long`, `np.float32`, `int`), else None (a
+    bool is neither: indexing with it masks)."""
+    if not isinstance(name, str):
+        return None
+    name = name.rsplit(".", 1)[-1]
+    return "long" if name in INT_DTYPES else "float" if name in FLOAT_DTYPES else None
+
+
 def _dtype_kwarg(kwargs, default):
-    """The dtype a factory makes: its default, unknown when a dtype= is given (it is not read)."""
-    return default if "dtype" not in kwargs else None
+    """The dtype a factory makes: its default, or the dtype= given (`torch.long`), unknown when not read."""
+    if "dtype" not in kwargs:
+        return default
+    value = kwargs["dtype"]
+    return dtype_kind(value if isinstance(value, str) else getattr(value, "name", None))
 
 
 @fn("Tensor.new_zeros Tensor.new_ones Tensor.new_empty", "input, *size, **kwargs")

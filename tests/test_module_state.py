@@ -1,0 +1,63 @@
+"""A module's `self.training`: True as built, False after `.eval()` / `.train(False)`, as in torch.
+
+The script builds a model whose forward returns another shape in training and in evaluation, and calls it in each
+mode; torch (the oracle) gives the shapes each call returns, and cnnlint must infer the same at those lines.
+"""
+from __future__ import annotations
+
+import torch
+
+from cnnlint.editor import ShapeIndex
+from cnnlint.lint import lint_text
+from cnnlint.shapes.dims import show_shape
+
+SOURCE = """import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Linear(8, 6)
+        self.aux = nn.Linear(6, 3)
+
+    def forward(self, x):
+        x = self.body(x)
+        if self.training:
+            return torch.cat([x, self.aux(x)], dim=1)
+        return x
+
+
+model = Net()
+x = torch.randn(2, 8)
+built = model(x)
+model.eval()
+evaluated = model(x)
+model.train()
+trained = model(x)
+model.train(False)
+again = model(x)
+"""
+
+
+def test_training_flag_follows_train_and_eval():
+    env: dict = {}
+    exec(compile(SOURCE, "script.py", "exec"), env)
+    index = ShapeIndex(lint_text(SOURCE, "script.py", keep_analysis=True))
+    lines = SOURCE.splitlines()
+    for name in ("built", "evaluated", "trained", "again"):
+        line = next(i for i, text in enumerate(lines, 1) if text.startswith(f"{name} = "))
+        inferred = [e.shapes for e in index.by_line.get(line, ()) if e.name == name]
+        assert inferred == [[show_shape(tuple(env[name].shape))]], (name, inferred, tuple(env[name].shape))
+    assert env["built"].shape != env["evaluated"].shape        # the two modes really differ here
+
+
+def test_factories_read_their_dtype():
+    source = ("import torch\n\ntable = torch.randn(4, 10)\n"
+              "idx = torch.zeros((5, 5), dtype=torch.long)\nfloats = torch.zeros((5, 5), dtype=torch.float32)\n"
+              "gathered = table[:, idx]\n")
+    env: dict = {}
+    exec(source, env)
+    index = ShapeIndex(lint_text(source, "t.py", keep_analysis=True))
+    got = [e.shapes for e in index.by_line.get(6, ()) if e.name == "gathered"]
+    assert got == [[show_shape(tuple(env["gathered"].shape))]]
