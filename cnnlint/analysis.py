@@ -49,9 +49,10 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     """configured_inputs: {model name: (shapes, dtype)} from the configuration; a comment in the file wins.
     forced_input: (shapes, dtype) for every model, beating both (`cnnlint shapes --input`).
     loader: the cnnlint.modules.loader.Loader that follows the file's imports (None: names imported stay opaque)."""
-    if not uses_framework(resolve_imports(module)):
-        return FileAnalysis([], [], skipped=True)
     name, package = context_name(path) if loader is not None else (None, None)
+    if not uses_framework(resolve_imports(module)) and (
+            loader is None or not loader.framework_through_imports(resolve_imports(module, package, raw=True))):
+        return FileAnalysis([], [], skipped=True)
     ctx = ModuleContext.create(module, source, path, name, package, loader=loader, record_names=record_names)
 
     script = _new_run(ctx)
@@ -260,12 +261,20 @@ def _probe(run, model, given=None, pins=None):
     try:
         probe.call_module(probe.interp, probe.interp.clone_module(model, record=False), [probe.probe], {}, None)
     except ProbeHit as hit:
+        if hit.layer is not None and probe.probe_trailing > _spatial_axes(hit.layer):
+            return None             # a pad before it reached more axes than the layer's spatial ones
         return hit.layer
     except (BudgetExceeded, RecursionError):
         pass
     finally:
         run.steps -= probe.budget - max(probe.steps, 0)
     return _NO_ANSWER
+
+
+def _spatial_axes(layer) -> int:
+    """The spatial axes a layer's input has after its channels (Conv2d: 2), 0 when it has none it names."""
+    kind = getattr(layer, "kind", "")
+    return int(kind[-2]) if kind[-2:] in ("1d", "2d", "3d") else 0
 
 
 def _call_on_annotation(run, model, name):

@@ -41,5 +41,6 @@ def discover(paths):
 
 
 def mentions_framework(data: bytes) -> bool:
-    """A byte scan that lets files importing no deep-learning framework skip parsing entirely."""
-    return any(marker in data for marker in FRAMEWORK_MARKERS)
+    """A byte scan that lets files importing nothing skip parsing entirely: a file that names no framework may
+    still build models from a module that does (`from .net import Net`), which the analysis decides."""
+    return any(marker in data for marker in FRAMEWORK_MARKERS) or b"import" in data

@@ -18,7 +18,8 @@ from .extract.domain import BudgetExceeded, PList, ProbeHit, join
 from .extract.evaluator import Interpreter
 from .shapes.solve import Solver
 from .shapes.keras_layers import KERAS_BUILD_SUBLAYERS, KERAS_LAYERS
-from .shapes.torch_layers import CONTAINERS, LAYERS, SEQUENTIALS
+from .shapes import functions as FN
+from .shapes.torch_layers import CONTAINERS, LAYERS, PROBE_TRANSPARENT_LAYERS, SEQUENTIALS
 from .values import UNKNOWN, Tensor
 
 STEP_BUDGET = 400_000     # evaluator steps one run may take
@@ -145,6 +146,7 @@ class Run:
         self.external = 0                    # ... of objects a constructor being remembered did not make
         self.probe = None                    # a probe run's input: the run ends when it reaches a layer (ProbeHit)
         self.pins = None                     # a probe run's {input size symbol: the constant an assert requires}
+        self.probe_trailing = 0              # how many trailing axes of the input the ops before the probe's layer pad
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -158,9 +160,16 @@ class Run:
         impossible sizes made unknown, so one collapse is reported once, not again by every layer after it.
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
+        passes = None
         if self.probe is not None and any(t is self.probe for t in _tensors_in(
                 list(bound.values()) if isinstance(bound, dict) else bound)):
-            raise ProbeHit(None)           # an op changes the input before any layer sees it
+            # an op changes the input before any layer sees it, unless it takes any shape and keeps it (a
+            # dropout, a scale to [0, 1]; a pad changes only trailing axes, which the first layer is told)
+            main = next(iter(bound.values()), None) if isinstance(bound, dict) else None
+            passes = (0 if layer is not None and layer.kind in PROBE_TRANSPARENT_LAYERS
+                      else None if layer is not None else FN.probe_passes(called or op, bound))
+            if passes is None or main is not self.probe or not isinstance(output, Tensor):
+                raise ProbeHit(None)
         nid = self.graph.number_of_nodes()
         self.effects += 1
         self.external += 1
@@ -180,6 +189,9 @@ class Run:
         for t in _tensors_in(output):
             if t.node is None:
                 t.node = nid
+        if passes is not None:
+            self.probe = output
+            self.probe_trailing = max(self.probe_trailing, passes)
         return output
 
     # -- module calls -----------------------------------------------------------------------------------------------
@@ -247,6 +259,8 @@ class Run:
         """In a probe run, a layer is called: the run ends, naming it when it receives the probe itself on a path
         the code surely takes."""
         if self.probe is not None:
+            if args and args[0] is self.probe and layer.kind in PROBE_TRANSPARENT_LAYERS and not self.interp.doubt:
+                return                # it keeps the input's shape, whatever it is: the probe goes on from its output
             raise ProbeHit(layer if args and args[0] is self.probe and not self.interp.doubt else None)
 
     def _call_module(self, interp, module, args, kwargs, node, skip_user_forward, direct):
@@ -286,6 +300,10 @@ class Run:
             if module.cls.keras_kind() is not None:
                 self.keras_build(interp, module, args, node)
             forward, owner = module.cls.lookup(module.cls.call_method())
+            assigned = module.attrs.get(module.cls.call_method())
+            if isinstance(assigned, V.Function) and not skip_user_forward:
+                # `self.forward = self.forward_split_cat` in __init__: the instance's attribute is what runs
+                return interp.call_function(assigned, args, kwargs, node)
             if module.base is not None:
                 own = forward if hasattr(forward, "body") else None
                 return self._call_layer_subclass(interp, module, own, owner, args, kwargs, node, skip_user_forward,

@@ -84,3 +84,23 @@ def test_smallest_size_a_chain_of_convolutions_runs_on(layers, lower):
     expected = next((v for v in range(lower, 20_000) if runs(v)), None)
     assert solver._smallest("H") == expected
     assert solver._smallest("H") == expected      # asked again: the remembered answer
+
+
+@settings(max_examples=200, deadline=None)
+@given(a=st.integers(-5, 5), b=st.integers(-5, 5), c=st.integers(-20, 20), d=st.integers(1, 9),
+       e=st.integers(1, 5))
+def test_floordiv_and_mod_of_any_linear_size_evaluate_like_python(a, b, c, d, e):
+    """(a*H + b*(H//e) + c) // d and % d, with coefficients of either sign (a pad to a multiple is `-W % k`)."""
+    h = D.sym("H")
+    expr = D.add(D.add(D.mul(a, h), D.mul(b, D.floordiv(h, e))), c)
+    quotient, remainder = D.floordiv(expr, d), D.mod(expr, d)
+    for value in range(1, 40):
+        plain = a * value + b * (value // e) + c
+        assert D.evaluate(quotient, {"H": value}) == plain // d
+        assert D.evaluate(remainder, {"H": value}) == plain % d
+
+
+def test_padding_to_a_multiple_is_a_monotone_size():
+    w = D.sym("W")
+    padded = D.add(w, D.mod(D.sub(4, D.mod(w, 4)), 4))      # W + (4 - W % 4) % 4
+    assert padded == D.mul(4, D.floordiv(D.add(w, 3), 4)) and D.is_monotone(padded)

@@ -61,3 +61,19 @@ def test_factories_read_their_dtype():
     index = ShapeIndex(lint_text(source, "t.py", keep_analysis=True))
     got = [e.shapes for e in index.by_line.get(6, ()) if e.name == "gathered"]
     assert got == [[show_shape(tuple(env["gathered"].shape))]]
+
+
+def test_isinstance_between_layer_classes_agrees_with_torch():
+    from cnnlint.shapes.torch_layers import CONTAINERS, LAYERS, layer_is_a
+    names = sorted(k for k in set(LAYERS) | CONTAINERS
+                   if k.startswith("torch.nn.") and hasattr(torch.nn, k.rsplit(".", 1)[-1]))
+    decided = 0
+    for a in names:
+        for b in names:
+            said = layer_is_a(a, b)
+            if said is not None:
+                decided += 1
+                truth = issubclass(getattr(torch.nn, a.rsplit(".", 1)[-1]), getattr(torch.nn, b.rsplit(".", 1)[-1]))
+                assert said == truth, (a, b, said)
+    assert decided > 0.9 * len(names) ** 2
+    assert layer_is_a("torch.nn.Sequential", "torch.nn.Identity") is False

@@ -9,7 +9,7 @@ from .. import values as V
 from ..inputs import keras_shape
 from ..shapes import dims as D
 from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
-from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS
+from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS, layer_is_a
 from ..values import UNKNOWN, Tensor
 
 from .domain import (Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
@@ -600,7 +600,7 @@ def is_instance(value, kind):
         if isinstance(value, Tensor):
             return True if name == "torch.Tensor" else None
         if isinstance(value, V.Layer):
-            return True if name in (value.kind, "torch.nn.Module") else None
+            return layer_is_a(value.kind, name)
         if isinstance(value, V.Instance) and name == "torch.nn.Module" and value.cls.is_torch_module():
             return True
         if isinstance(value, _PLAIN + (V.Function, V.Partial, V.ClassValue, D.Expr)) and name.startswith("torch."):
@@ -643,7 +643,11 @@ def is_subclass(cls, kind):
     """issubclass(cls, kind) for classes of the code and layer classes the tables know."""
     if isinstance(cls, V.ClassValue):
         if isinstance(kind, V.ClassValue):
-            return True if kind in cls.mro() else None if cls.external_bases() else False
+            if kind in cls.mro():
+                return True
+            # a class of torch or Keras does not derive from a class of the code; another library's might
+            return None if any(not canonical(b.name).startswith(("torch.", "keras.", "tensorflow."))
+                               for b in cls.external_bases()) else False
         if isinstance(kind, V.External):
             name = canonical(kind.name)
             bases = {canonical(b.name) for b in cls.external_bases()}

@@ -850,6 +850,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return D.mul(left, right)
             if op is cst.FloorDivide:
                 return D.floordiv(left, right)
+            if op is cst.Modulo:
+                return D.mod(left, right)
             if op is cst.Divide:
                 exact = D.exact_div(left, right)
                 if exact is None and isinstance(right, int) and right > 0:

@@ -582,6 +582,8 @@ class TorchMixin:
         return V.TensorMethod(t, name)
 
     def layer_attr(self, layer, name):
+        if name == "forward" and name not in layer.args:
+            return layer             # `down.forward(y)`: the layer's own computation, as calling it
         if name in layer.args:
             value = layer.args[name]
             kind = layer.type_name

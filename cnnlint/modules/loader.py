@@ -25,7 +25,7 @@ import libcst as cst
 from .. import values as V
 from ..extract.context import ModuleContext
 from ..extract.domain import BudgetExceeded
-from ..extract.imports import bindings, canonical, import_source
+from ..extract.imports import bindings, canonical, import_source, resolve_imports, uses_framework
 from ..graph import Run
 from ..parse import SourceError, decode, parse
 from ..shapes import functions as FN
@@ -276,6 +276,21 @@ class Loader:
             paths |= capture[0]
             names |= capture[1]
         return value
+
+    def framework_through_imports(self, names: dict) -> bool:
+        """Whether a module the file imports from source (its own, not what that one imports in turn) uses a
+        deep-learning framework: `from .byobnet import ByobNet` makes a file of configurations a file of models."""
+        for raw in {v.partition(":")[0].lstrip("*") for v in names.values()}:
+            if not followed(raw):
+                continue
+            spec = self.finder.find(raw)
+            if spec is None or spec.path is None:
+                continue
+            _, _, module = parsed(str(spec.path), self.overlays.get(str(spec.path)))
+            package = spec.name if spec.is_package else spec.name.rpartition(".")[0]
+            if module is not None and uses_framework(resolve_imports(module, package)):
+                return True
+        return False
 
     def _resolve(self, raw):
         """A module as the import system finds it; a name of a module as that module's source binds it (a name a

@@ -176,6 +176,10 @@ def floordiv(a: Dim, d: Dim) -> Dim:
     const = rest.pop((), 0)
     if not rest:
         return add(_simplify(Expr(exact)), const // d)
+    if all(c < 0 for c in rest.values()):
+        # floor((c - A) / d) == -ceil((A - c) / d) == -floor((A - c + d - 1) / d): a numerator that grows
+        flipped = Expr({m: -c for m, c in rest.items()})
+        return add(_simplify(Expr(exact)), neg(floordiv(add(flipped, d - 1 - const), d)))
     if len(rest) == 1:
         (mono, coeff), = rest.items()
         if len(mono) == 1 and isinstance(mono[0], FloorDiv) and coeff == 1:
@@ -189,6 +193,12 @@ def floordiv(a: Dim, d: Dim) -> Dim:
     inner = Expr(rest)
     atom = FloorDiv(inner, d)
     return add(add(_simplify(Expr(exact)), k), Expr({(atom,): 1}))
+
+
+def mod(a: Dim, d: Dim) -> Dim:
+    """a % d for a positive integer d, as Python computes it (0 <= a % d < d): a - d * (a // d)."""
+    q = floordiv(a, d)
+    return None if q is None else sub(a, mul(d, q))
 
 
 def ceildiv(a: Dim, d: Dim) -> Dim:

@@ -203,6 +203,37 @@ def broadcast(s1, s2):
     return tuple(reversed(out))
 
 
+# what a probe for a model's input (cnnlint.analysis) passes through on its way to the first layer: ops that accept
+# a tensor of any shape and return one of its shape (a scale to [0, 1], a dropout, an activation, a cast); F.pad
+# changes only trailing axes (its own rule)
+PROBE_TRANSPARENT = {_expand(n) for n in UNARY.split() if not n.startswith((
+    "F.batch_norm", "F.instance_norm", "F.layer_norm", "F.group_norm", "F.rms_norm", "F.local_response_norm",
+    "F.prelu", "Tensor.masked_fill"))} | {"Tensor.float", "Tensor.double", "Tensor.half", "Tensor.bfloat16",
+                                         "Tensor.to", "Tensor.type"}
+PROBE_TRANSPARENT_WITH_NUMBER = {"operator.add", "operator.sub", "operator.mul", "operator.truediv", "torch.add",
+                                 "torch.sub", "torch.mul", "torch.div", "Tensor.add", "Tensor.sub", "Tensor.mul",
+                                 "Tensor.div"}
+
+
+def probe_passes(op, bound) -> int | None:
+    """How many trailing axes an op (by the name the code called it) changes when its input is the probe (0:
+    none), or None when the probe cannot pass (the op depends on the input's shape or changes it otherwise)."""
+    op = _expand(op)
+    if op in PROBE_TRANSPARENT:
+        return 0
+    if op in PROBE_TRANSPARENT_WITH_NUMBER and isinstance(bound, dict):
+        other = [v for k, v in bound.items() if k in ("input", "other")]
+        if len(other) == 2 and sum(isinstance(v, (int, float)) and not isinstance(v, bool) for v in other) == 1:
+            return 0
+        return None
+    if op == "torch.nn.functional.pad" and isinstance(bound, dict):
+        pad = bound.get("pad")
+        if isinstance(pad, (list, tuple)) and pad and len(pad) % 2 == 0 and bound.get("mode") in (
+                None, "constant", "reflect", "replicate", "circular"):
+            return len(pad) // 2
+    return None
+
+
 def _operand_shape(v):
     if isinstance(v, Tensor):
         return v.shape

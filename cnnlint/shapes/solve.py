@@ -26,6 +26,9 @@ class Solver:
         self.positive: list = []       # sizes that must be >= 1 for the model to run at all
         self._next: dict = {}          # base name -> the suffix fresh() tries next
         self._smallest_cache: dict = {}
+        self._positive_keys: set = set()
+        self._positive_symbols: list = []  # the symbols of each size in `positive`
+        self._satisfiable_cache: dict = {}
 
     def symbol(self, name: str, lower: int = 1) -> D.Expr:
         self.lower[name] = lower
@@ -42,8 +45,10 @@ class Solver:
         return self.symbol(name, lower)
 
     def require_positive(self, d):
-        if isinstance(d, D.Expr) and len(self.positive) < 500:
+        if isinstance(d, D.Expr) and len(self.positive) < 500 and d not in self._positive_keys:
+            self._positive_keys.add(d)
             self.positive.append(d)
+            self._positive_symbols.append(frozenset(D.symbols(d)))
 
     # -- questions ----------------------------------------------------------------------------------------
     def can_equal(self, a, b) -> bool:
@@ -172,11 +177,16 @@ class Solver:
 
     # -- search -------------------------------------------------------------------------------------------
     def _satisfiable(self, diff):
+        # facts and sizes are only ever added: their counts say what the answer was computed under
+        key = (diff, len(self.facts), len(self.positive), tuple(sorted((n, self.lower[n]) for n in D.symbols(diff)
+                                                                      if n in self.lower)))
+        if key in self._satisfiable_cache:
+            return self._satisfiable_cache[key]
         found: list = []
         complete = self._search(diff, found, 1)
-        if found:
-            return True
-        return False if complete else None
+        answer = True if found else (False if complete else None)
+        self._satisfiable_cache[key] = answer
+        return answer
 
     def _smallest(self, name) -> int:
         """The smallest value of a symbol for which every size that depends on it alone is >= 1 (remembered until
@@ -289,8 +299,10 @@ class Solver:
 
     def _sizes_positive(self, env) -> bool:
         """Every size the model needs to run is >= 1 under env (sizes env does not decide are let be)."""
-        for size in self.positive:
-            value = D.evaluate(size, env)
-            if value is not None and value < 1:
-                return False
+        names = env.keys()
+        for size, symbols in zip(self.positive, self._positive_symbols):
+            if symbols <= names:
+                value = D.evaluate(size, env)
+                if value is not None and value < 1:
+                    return False
         return True

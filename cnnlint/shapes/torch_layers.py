@@ -68,6 +68,13 @@ Softmax2d Dropout Dropout1d Dropout2d Dropout3d AlphaDropout FeatureAlphaDropout
 ChannelShuffle"""
 
 
+# the identity-shaped layers that take a tensor of any shape (no channel axis, no dim): a probe for the model's input
+# passes through them to the first layer that tells its shape (cnnlint.analysis)
+PROBE_TRANSPARENT_LAYERS = {f"torch.nn.{n}" for n in IDENTITY.split()} - {
+    f"torch.nn.{n}" for n in "PReLU Softmin Softmax LogSoftmax Softmax2d Dropout1d Dropout2d Dropout3d "
+                             "LocalResponseNorm ChannelShuffle".split()}
+
+
 @layer(IDENTITY, "", dim=None, inplace=False, p=0.5)
 def _identity(lay, x, *rest, **kw):
     if isinstance(x, Tensor):
@@ -470,6 +477,23 @@ MODULE_METHODS = {
                     "buffers named_buffers modules named_modules children named_children extra_repr".split(),
                     "value"),
 }
+
+
+# the torch.nn classes of the tables that derive from another one of them (checked against torch in
+# tests/test_probe_guess.py): every other pair is unrelated, so `isinstance(conv, nn.Identity)` is False
+TORCH_SUBCLASSES = {f"torch.nn.{a}": f"torch.nn.{b}" for a, b in (
+    ("LazyConv1d", "Conv1d"), ("LazyConv2d", "Conv2d"), ("LazyConv3d", "Conv3d"), ("LazyLinear", "Linear"),
+    ("ReLU6", "Hardtanh"), ("UpsamplingBilinear2d", "Upsample"), ("UpsamplingNearest2d", "Upsample"),
+    ("ZeroPad1d", "ConstantPad1d"), ("ZeroPad2d", "ConstantPad2d"), ("ZeroPad3d", "ConstantPad3d"))}
+
+
+def layer_is_a(kind: str, name: str):
+    """isinstance(a layer of `kind`, the torch class `name`): True, False, or None when it cannot be said."""
+    if name in (kind, "torch.nn.Module") or TORCH_SUBCLASSES.get(kind) == name:
+        return True
+    tabled = {kind, name} <= (LAYERS.keys() | CONTAINERS)
+    return False if tabled and kind.startswith("torch.nn.") and name.startswith("torch.nn.") and not any(
+        ".parallel." in k or "DataParallel" in k for k in (kind, name)) else None
 
 
 def spec_for(kind: str):
