@@ -264,6 +264,8 @@ class BuiltinsMixin:
         """copy.copy / copy.deepcopy of the linted code's own data (keras.applications copy their block
         arguments before changing them): a new list or dict, exact when the original is; anything else unknown."""
         def plain(v):
+            if v is UNKNOWN:
+                return UNKNOWN     # a copy of what is not known is not known either; the rest stays exact
             if isinstance(v, (PList, PDict)) and (v.poisoned or getattr(v, "maybe", None)):
                 return None
             if isinstance(v, dict):
@@ -619,11 +621,24 @@ def is_instance(value, kind):
 
 
 _ABCS = {"collections.abc.Iterable": "iterable", "collections.abc.Sequence": "sequence",
-         "collections.abc.Mapping": "mapping", "collections.abc.Callable": "callable"}
+         "collections.abc.Mapping": "mapping", "collections.abc.Callable": "callable",
+         "numbers.Integral": "integral", "numbers.Real": "real", "numbers.Number": "number",
+         "numbers.Complex": "number", "numbers.Rational": "integral"}
 
 
 def _abc_instance(value, abc):
-    """isinstance(value, collections.abc.Iterable / Sequence / Mapping / Callable) for the values we know."""
+    """isinstance(value, collections.abc.Iterable / Sequence / Mapping / Callable, numbers.Integral / Real /
+    Number) for the values we know."""
+    if abc in ("integral", "real", "number"):
+        if isinstance(value, (int, D.Expr)):        # bool is an int, and Integral
+            return True
+        if isinstance(value, float):
+            return abc != "integral"
+        if isinstance(value, (str, list, tuple, dict, type(None), Tensor, V.Function, V.Partial, V.ClassValue,
+                              V.Layer)) or is_class(value) or isinstance(value, V.Instance) and \
+                value.cls.is_module_class():
+            return False
+        return None
     if isinstance(value, (PList, PDict)) and value.poisoned:
         return None if abc != "callable" else False
     if isinstance(value, (list, tuple, str, range)):

@@ -736,8 +736,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             either, other = (left, right) if isinstance(left, V.Either) else (right, left)
             if isinstance(either, V.Either) and any(a is other for a in either.alternatives):
                 return UNKNOWN        # `self.drop_path is not None` when it may be None
-            if right is None or left is None:
-                same = left is right
+            if right is None or left is None or isinstance(left, bool) or isinstance(right, bool):
+                same = left is right          # None, True and False are the only objects of their value
             else:
                 return UNKNOWN if not (V.is_module(left) or V.is_module(right)) else left is right if isinstance(
                     op, cst.Is) else left is not right

@@ -920,3 +920,175 @@ def _numel(a):
 @fn("Tensor.item", "input")
 def _item(a):
     return UNKNOWN
+
+
+# -- more ops model code uses ---------------------------------------------------------------------------------
+def _broadcast_all(shapes):
+    out = ()
+    for s in shapes:
+        if s is None:
+            return None
+        out = broadcast(out, s)
+    return out
+
+
+@fn("torch.addcmul torch.addcdiv Tensor.addcmul Tensor.addcdiv Tensor.addcmul_ Tensor.addcdiv_",
+    "input, tensor1, tensor2, **kwargs")
+def _addcmul(a):
+    return Tensor(_broadcast_all([_operand_shape(a[k]) for k in ("input", "tensor1", "tensor2")]),
+                  dtype=getattr(a["input"], "dtype", None))
+
+
+@fn("torch.lerp Tensor.lerp Tensor.lerp_", "input, end, weight")
+def _lerp(a):
+    return Tensor(_broadcast_all([_operand_shape(a[k]) for k in ("input", "end", "weight")]))
+
+
+@fn("torch.addmm Tensor.addmm", "input, mat1, mat2, **kwargs")
+def _addmm(a):
+    m1, m2 = shape_of(a["mat1"]), shape_of(a["mat2"])
+    if m1 is None or m2 is None or len(m1) != 2 or len(m2) != 2:
+        return unknown_tensor()
+    return tensor((m1[0], m2[1]))
+
+
+@fn("torch.baddbmm Tensor.baddbmm", "input, batch1, batch2, **kwargs")
+def _baddbmm(a):
+    b1, b2 = shape_of(a["batch1"]), shape_of(a["batch2"])
+    if b1 is None or b2 is None or len(b1) != 3 or len(b2) != 3:
+        return unknown_tensor()
+    return tensor((b1[0], b1[1], b2[2]))
+
+
+@fn("torch.einsum", "equation, *operands")
+def _einsum(a):
+    equation, operands = a["equation"], list(a["operands"] or ())
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)) and not isinstance(operands[0], Tensor):
+        operands = list(operands[0])
+    if not isinstance(equation, str):
+        return unknown_tensor()
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        return unknown_tensor()
+    sizes, counts, ellipsis = {}, {}, ()
+    for term, operand in zip(terms, operands):
+        shape = shape_of(operand)
+        if shape is None or term.count("...") > 1:
+            return unknown_tensor()
+        before, dots, after = term.partition("...")
+        if not (before + after).isalpha():
+            if before + after:
+                return unknown_tensor()
+        extra = len(shape) - len(before) - len(after)
+        if extra < 0 or (not dots and extra):
+            return unknown_tensor()
+        if dots:
+            ellipsis = broadcast(ellipsis, shape[len(before):len(before) + extra])
+        for letter, size in zip(before + after, shape[:len(before)] + shape[len(before) + extra:]):
+            counts[letter] = counts.get(letter, 0) + 1
+            if sizes.get(letter, 1) == 1:           # a size 1 broadcasts against the others
+                sizes[letter] = size
+    if arrow:
+        before, dots, after = rhs.partition("...")
+        letters = before + after
+        if any(l not in sizes for l in letters):
+            return unknown_tensor()
+        return tensor(tuple(sizes[l] for l in before) + (tuple(ellipsis) if dots else ()) +
+                      tuple(sizes[l] for l in after))
+    return tensor(tuple(ellipsis) + tuple(sizes[l] for l in sorted(sizes) if counts[l] == 1))
+
+
+@fn("F.scaled_dot_product_attention", "query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, "
+    "scale=None, enable_gqa=False")
+def _sdpa(a):
+    q, k, v = (shape_of(a[n]) for n in ("query", "key", "value"))
+    if q is None or k is None or v is None or min(len(q), len(k), len(v)) < 2:
+        return unknown_tensor()
+    batch = q[:-2] if a["enable_gqa"] is True else _broadcast_all([q[:-2], k[:-2], v[:-2]])
+    return tensor(None if batch is None else tuple(batch) + (q[-2], v[-1]))
+
+
+@fn("torch.unflatten Tensor.unflatten", "input, dim, sizes", axes="dim")
+def _unflatten(a):
+    shape = shape_of(a["input"])
+    axis = norm_axis(a["dim"], None if shape is None else len(shape))
+    if axis is None or not isinstance(a["sizes"], (list, tuple)):
+        return unknown_tensor()
+    inner = reshape_shape((shape[axis],), a["sizes"])
+    return tensor(None if inner is None else shape[:axis] + tuple(inner) + shape[axis + 1:])
+
+
+@fn("torch.linalg.vector_norm torch.linalg.norm", "input, ord=None, dim=None, keepdim=False, **kwargs",
+    axes="dim:many")
+def _linalg_norm(a):
+    return _reduce(a)
+
+
+@fn("torch.repeat_interleave Tensor.repeat_interleave", "input, repeats=None, dim=None, **kwargs", axes="dim")
+def _repeat_interleave(a):
+    shape, repeats = shape_of(a["input"]), a["repeats"]
+    if shape is None or not _is_size(repeats):
+        return unknown_tensor()
+    if a["dim"] is None:
+        return tensor((D.mul(D.product(shape), repeats),))
+    axis = norm_axis(a["dim"], len(shape))
+    if axis is None:
+        return unknown_tensor()
+    return tensor(shape[:axis] + (D.mul(shape[axis], repeats),) + shape[axis + 1:])
+
+
+def _is_size(v):
+    return isinstance(v, D.Expr) or isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+@fn("torch.meshgrid", "*tensors, indexing='ij'")
+def _meshgrid(a):
+    parts = list(a["tensors"] or ())
+    if len(parts) == 1 and isinstance(parts[0], (list, tuple)) and not isinstance(parts[0], Tensor):
+        parts = list(parts[0])
+    shapes = [shape_of(p) for p in parts]
+    if not shapes or any(s is None or len(s) > 1 for s in shapes) or a["indexing"] not in ("ij", "xy"):
+        return tuple(unknown_tensor() for _ in parts) if parts else UNKNOWN
+    out = [s[0] if s else 1 for s in shapes]
+    if a["indexing"] == "xy" and len(out) >= 2:
+        out[0], out[1] = out[1], out[0]
+    return tuple(tensor(tuple(out), dtype=getattr(p, "dtype", None)) for p in parts)
+
+
+@fn("torch.outer torch.ger Tensor.outer Tensor.ger", "input, vec2")
+def _outer(a):
+    x, y = shape_of(a["input"]), shape_of(a["vec2"])
+    if x is None or y is None or len(x) != 1 or len(y) != 1:
+        return unknown_tensor()
+    return tensor((x[0], y[0]))
+
+
+@fn("torch.cdist", "x1, x2, **kwargs")
+def _cdist(a):
+    x, y = shape_of(a["x1"]), shape_of(a["x2"])
+    if x is None or y is None or len(x) < 2 or len(y) < 2:
+        return unknown_tensor()
+    batch = broadcast(x[:-2], y[:-2])
+    return tensor(None if batch is None else tuple(batch) + (x[-2], y[-2]))
+
+
+@fn("F.unfold", "input, kernel_size, dilation=1, padding=0, stride=1")
+def _unfold(a):
+    shape = shape_of(a["input"])
+    if shape is None or len(shape) not in (3, 4):
+        return unknown_tensor()
+    kernel = ntuple(a["kernel_size"], 2)
+    spatial = conv_spatial(shape[-2:], 2, a["kernel_size"], a["stride"], a["padding"], a["dilation"])
+    if spatial is None or None in kernel or None in spatial:
+        return unknown_tensor()
+    out = (D.mul(shape[-3], D.product(kernel)), D.product(spatial))
+    return tensor(shape[:-3] + out)
+
+
+@fn("F.grid_sample", "input, grid, **kwargs")
+def _grid_sample(a):
+    x, grid = shape_of(a["input"]), shape_of(a["grid"])
+    if x is None or grid is None or len(x) not in (4, 5) or len(grid) != len(x):
+        return unknown_tensor()
+    return tensor(x[:2] + grid[1:-1])
