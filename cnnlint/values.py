@@ -39,6 +39,7 @@ class Tensor:
     node: Optional[int] = None      # the graph node that produced it
     dtype: Optional[str] = None     # "long" for index tensors, "float", or None when unknown
     param: bool = False             # made by nn.Parameter: counted among a model's parameters
+    values: Optional[tuple] = None  # the elements of a small 1-D (or 0-D: one) tensor computed from constants
 
     @property
     def rank(self):

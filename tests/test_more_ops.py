@@ -37,13 +37,18 @@ CASES = [
     ("x=(2, 3, 16, 16)", "F.unfold(x, kernel_size=4, stride=4)"),
     ("x=(2, 3, 16, 16)", "F.unfold(x, 3, padding=1)"),
     ("x=(2, 3, 16, 16) g=(2, 7, 9, 2)", "F.grid_sample(x, g, align_corners=False)"),
+    # sizes computed from the values of small tensors (RegNet's widths)
+    ("", "torch.zeros(int(torch.round(torch.log(torch.arange(1, 9) * 3.7 + 2) * 5).max().item()))"),
+    ("", "torch.zeros(torch.unique(torch.tensor([8, 16, 16, 32]), return_counts=True)[1].tolist())"),
+    ("", "torch.zeros(torch.diff(torch.tensor([0, 2, 5, 9])).int().tolist())"),
+    ("", "torch.zeros((torch.round(torch.pow(2.49, torch.arange(4.0)) * 24 / 8) * 8).int().tolist())"),
 ]
 
 
 def source(case):
     inputs, expr = case
     lines = ["import torch", "import torch.nn.functional as F", ""]
-    for name, shape in (p.split("=", 1) for p in inputs.replace(", ", ",").split(" ")):
+    for name, shape in (p.split("=", 1) for p in inputs.replace(", ", ",").split(" ") if p):
         lines.append(f"{name} = torch.randn{shape.replace(',', ', ')}")
     lines.append(f"out = {expr}")
     return "\n".join(lines) + "\n"

@@ -24,6 +24,10 @@ class BuiltinsMixin:
     def call_builtin_method(self, method, args, kwargs, frame, node=None):
         obj, name = method.obj, method.name
         kind = module_method(obj, name)
+        if name in ("children", "named_children") and not args and not kwargs:
+            found = _children(obj)
+            if found is not None:
+                return PList(found if name == "named_children" else [m for _, m in found])
         if kind is not None:
             if name in ("train", "eval") and isinstance(obj, V.Instance) and obj.cls.is_torch_module():
                 mode = name == "train" and (args[0] if args else kwargs.get("mode", True))
@@ -682,6 +686,15 @@ def is_subclass(cls, kind):
             return None
         if isinstance(kind, V.ClassValue):
             return False          # a torch layer class does not derive from a class of the code
+    return None
+
+
+def _children(module):
+    """[(name, child)] of a module as torch's named_children() gives them (registration order), or None."""
+    if isinstance(module, V.Instance) and module.cls.is_torch_module():
+        return list(module.modules.items())
+    if isinstance(module, V.Layer) and module.kind in CONTAINERS and not module.args.get("__opaque__"):
+        return list(module.children.items())
     return None
 
 

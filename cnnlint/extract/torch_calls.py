@@ -9,6 +9,7 @@ import libcst as cst
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes import functions as FN
+from ..shapes import tensor_values as TV
 from ..shapes.torch_layers import CONTAINERS, LAYERS, SIZE_PARAMS, WRAPPERS
 from ..values import UNKNOWN, Tensor
 from ..inputs import keras_shape
@@ -483,7 +484,7 @@ class TorchMixin:
         if found is not NotImplemented:
             return found
         spec = FN.lookup(name)
-        if spec is not None:
+        if spec is not None or name in _VALUE_OPS:
             return self.record_fn(name, args, kwargs, node, spec)
         # torch and numpy never change the Python lists they are given (sizes, sections)
         self.escape(args, kwargs, lists=not name.startswith(("torch.", "numpy.", "math.")))
@@ -549,9 +550,19 @@ class TorchMixin:
 
     def record_fn(self, name, args, kwargs, node, spec=None):
         spec = spec or FN.lookup(name)
+        bound = FN.bind(spec, args, dict(kwargs)) if spec is not None else None
+        counted = _unique_counts(name, args, kwargs)
+        if counted is not None:
+            return counted
+        valued = _tensor_values(name, bound, args, kwargs)
+        if valued is not None:
+            values, dtype = valued       # a small tensor of known values: its shape is theirs
+            output = Tensor(() if name.endswith((".max", ".min", ".sum")) else (len(values),), dtype=dtype,
+                            values=values)
+            return self.run.record(spec.op if spec else name, bound if bound is not None else {}, output, node,
+                                   called=name)
         if spec is None:
             return Tensor(None)
-        bound = FN.bind(spec, args, dict(kwargs))
         if bound is None:
             return Tensor(None) if any(isinstance(a, Tensor) for a in args) else UNKNOWN
         try:
@@ -561,8 +572,14 @@ class TorchMixin:
         return self.run.record(spec.op, bound, output, node, called=name)
 
     def call_tensor_method(self, method, args, kwargs, node):
+        values = method.tensor.values
+        if values is not None and method.name in ("tolist", "item") and not args:
+            numbers = list(values) if method.tensor.dtype == "float" else [int(v) for v in values]
+            if method.name == "item" or method.tensor.shape == ():
+                return numbers[0] if len(numbers) == 1 else UNKNOWN
+            return PList(numbers)
         spec = FN.lookup("Tensor." + method.name)
-        if spec is None:
+        if spec is None and not (values is not None and "Tensor." + method.name in _VALUE_OPS):
             return Tensor(None) if method.name not in ("tolist", "item", "numpy", "data_ptr", "is_contiguous",
                                                         "element_size", "get_device", "stride") else UNKNOWN
         return self.record_fn("Tensor." + method.name, [method.tensor] + list(args), kwargs, node, spec)
@@ -772,3 +789,35 @@ def _application_correct_pad(args, kwargs):
         return UNKNOWN
     adjust = (1 - sizes[0] % 2, 1 - sizes[1] % 2) if all(isinstance(s, int) for s in sizes) else (1, 1)
     return tuple((k // 2 - a, k // 2) for k, a in zip(kernel, adjust))
+
+
+_VALUE_OPS = {"torch.unique", "Tensor.unique", "torch.diff", "Tensor.diff", "torch.pow", "torch.round",
+              "Tensor.max", "Tensor.min", "Tensor.sum", "Tensor.int", "Tensor.long", "Tensor.float",
+              "torch.log", "torch.exp", "torch.sqrt", "torch.floor", "torch.ceil", "torch.divide", "torch.div",
+              "torch.add", "torch.sub", "torch.mul", "torch.abs"}
+_WHOLE = ("unique", "diff", "max", "min", "sum")       # read only without arguments: the whole 1-D tensor
+
+
+def _tensor_values(name, bound, args, kwargs):
+    """(values, dtype) when the op computes a small tensor of known values from such tensors and numbers."""
+    if not any(isinstance(a, Tensor) and a.values is not None for a in list(args) + list(kwargs.values())):
+        return None
+    if not (name in _VALUE_OPS or name.startswith(("operator.", "Tensor."))):
+        return None
+    if name.rsplit(".", 1)[-1] in _WHOLE and (len(args) != 1 or kwargs):
+        return None
+    generic = {"input": args[0] if args else kwargs.get("input"),
+               "other": args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))}
+    return TV.compute(name, generic, None)
+
+
+def _unique_counts(name, args, kwargs):
+    """torch.unique(t, return_counts=True) of a tensor of known values: (values, counts), both known."""
+    if name not in ("torch.unique", "Tensor.unique") or len(args) != 1 or kwargs.get("return_counts") is not True \
+            or set(kwargs) - {"return_counts", "sorted"} or not isinstance(args[0], Tensor) or args[0].values is None:
+        return None
+    values = args[0].values
+    unique = tuple(sorted(set(values)))
+    counts = tuple(values.count(u) for u in unique)
+    return (Tensor((len(unique),), dtype=args[0].dtype, values=unique),
+            Tensor((len(unique),), dtype="long", values=counts))

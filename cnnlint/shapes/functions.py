@@ -8,11 +8,13 @@ the output assuming the op accepts them; the rules judge.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from typing import Callable
 
 from ..values import UNKNOWN, Tensor
 from . import dims as D
+from . import tensor_values as TV
 from .common import (adaptive_spatial, as_dim, as_int, conv_spatial, halve_axis, norm_axis, ntuple, pad_shape,
                      pixel_shuffle_shape, pool_spatial, shape_of, tensor, unknown_tensor)
 
@@ -730,7 +732,17 @@ def _arange(a):
     if end is None:
         start, end = 0, start
     if all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end, step)) and step:
-        return Tensor((max(0, -(-(end - start) // step)),), dtype="long")
+        length = max(0, -(-(end - start) // step))
+        dtype = _dtype_kwarg(a["kwargs"], "long")
+        values = range(start, end, step) if length <= TV.MAX_VALUES else None
+        return Tensor((length,), dtype=dtype, values=None if values is None or dtype is None else TV._cast(
+            values, dtype))
+    if all(TV._number(v) for v in (start, end, step)) and step:
+        length = max(0, math.ceil((end - start) / step))     # float bounds: a float tensor
+        dtype = _dtype_kwarg(a["kwargs"], "float")
+        values = [start + i * step for i in range(length)] if length <= TV.MAX_VALUES else None
+        return Tensor((length,), dtype=dtype, values=None if values is None or dtype is None else TV._cast(
+            values, dtype))
     if start == 0 and step == 1 and isinstance(end, D.Expr):
         return Tensor((end,), dtype="long")
     return Tensor((None,))
@@ -764,7 +776,13 @@ def _tensor(a):
     data = a["data"]
     dtype = "long" if isinstance(data, (list, tuple)) and data and all(
         isinstance(x, int) and not isinstance(x, bool) for x in data) and "dtype" not in a["kwargs"] else None
-    return Tensor(shape(data), dtype=dtype)
+    if "dtype" in a["kwargs"]:
+        dtype = _dtype_kwarg(a["kwargs"], None)
+    flat = isinstance(data, (list, tuple)) and 0 < len(data) <= TV.MAX_VALUES and all(
+        TV._number(x) for x in data)
+    if flat and dtype is None and "dtype" not in a["kwargs"] and all(isinstance(x, float) for x in data):
+        dtype = "float"
+    return Tensor(shape(data), dtype=dtype, values=TV._cast(data, dtype) if flat and dtype else None)
 
 
 @fn("F.one_hot", "tensor, num_classes=-1")
