@@ -6,6 +6,9 @@ A fix that sets a constructor argument is *safe* only when the argument was writ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from .diagnostics import Fix
 from .shapes import dims as D
 from .shapes.keras_layers import KERAS_LAYERS
@@ -134,3 +137,403 @@ def replace_call_argument(call, index, new_text, description, safe=False):
 def code_of(node) -> str:
     import libcst as cst
     return cst.Module(body=[]).code_for_node(node)
+
+
+# -- where a size came from: the argument expression of the layer that made it ---------------------------------
+#
+# A size that arrives at a layer was made by an earlier one: the channels of a feature map by the conv before it
+# (`ndf * 4`), the features of a sequence by the Embedding (`emb`) or by a bidirectional LSTM (`2 * hidden`), a
+# flattened width by the channels and the sizes flattened with them. Written at the flagged argument, that
+# expression keeps the model right for every value of its names, so the fix is safe; it is written only when
+# each name it reads holds there what it held where the producing layer was built (see _in_scope), and the
+# number it gives now is checked against the size that arrives.
+
+# layers and ops that keep every axis of their input as it is
+_KEEP_LAYERS = {"ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Hardswish",
+                "Hardsigmoid", "Hardtanh", "Sigmoid", "Tanh", "Softplus", "Identity", "Dropout", "Dropout1d",
+                "Dropout2d", "Dropout3d", "AlphaDropout", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+                "SyncBatchNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "GroupNorm", "LayerNorm",
+                "RMSNorm", "LocalResponseNorm"}
+_KEEP_OPS = {"torch.relu", "torch.nn.functional.relu", "torch.nn.functional.relu6", "torch.nn.functional.leaky_relu",
+             "torch.nn.functional.gelu", "torch.nn.functional.silu", "torch.nn.functional.elu", "torch.sigmoid",
+             "torch.tanh", "torch.nn.functional.dropout", "torch.nn.functional.dropout2d", "Tensor.relu",
+             "Tensor.contiguous", "Tensor.sigmoid", "Tensor.tanh", "torch.nn.functional.layer_norm",
+             "torch.nn.functional.batch_norm"}
+# pools keep the batch and channel axes (n spatial axes after them)
+_POOL_LAYERS = {f"{kind}Pool{n}d" for kind in ("Max", "Avg", "AdaptiveAvg", "AdaptiveMax", "LP") for n in (1, 2, 3)}
+_POOL_OPS = {f"{prefix}{kind}_pool{n}d" for prefix in ("torch.", "torch.nn.functional.")
+             for kind in ("max", "avg", "adaptive_avg", "adaptive_max") for n in (1, 2, 3)}
+_FLATTENS = {"torch.flatten", "Tensor.flatten", "Tensor.view", "Tensor.reshape", "torch.reshape"}
+_RNNS = {"LSTM", "GRU", "RNN"}
+
+
+@dataclass
+class Term:
+    """A factor of a size: the expression `node` written in `call` (the constructor of the layer that made it),
+    times `scale` (2 for the output of a bidirectional RNN); a number alone when node is None."""
+
+    value: int
+    node: Any = None
+    call: Any = None
+    scale: int = 1
+
+
+def size_terms(run, tensor, axis, steps=16):
+    """The factors of the size of `axis` of `tensor`, traced back to the arguments that made them, or None."""
+    for _ in range(steps):
+        if not isinstance(tensor, Tensor) or not tensor.shape or not -len(tensor.shape) <= axis < len(tensor.shape):
+            return None
+        rank = len(tensor.shape)
+        axis %= rank
+        size = tensor.shape[axis]
+        data = run.producer(tensor)
+        if not isinstance(size, int) or data is None or not isinstance(data["args"], dict):
+            return None
+        source = next(iter(data["args"].values()), None)
+        layer = data.get("layer")
+        op = data["op"]
+        if layer is not None:
+            if not layer.kind.startswith("torch.nn."):
+                return None
+            made = _made_by(layer, data, tensor, axis, size)
+            if made is not None:
+                return made
+            kind = layer.type_name
+            if kind == "Flatten":
+                return _flattened(run, tensor, source, size)
+            spatial = int(kind[-2]) if kind in _POOL_LAYERS else None
+            if not (kind in _KEEP_LAYERS or (spatial is not None and axis < rank - spatial)):
+                return None
+        elif op in _FLATTENS and axis == rank - 1:
+            return _flattened(run, tensor, source, size)
+        elif op == "Tensor.__getitem__":
+            axis = _indexed_axis(data["args"].get("index"), axis)
+            if axis is None:
+                return None
+        elif not (op in _KEEP_OPS or (op in _POOL_OPS and axis < rank - int(op[-2]))):
+            return None
+        if not isinstance(source, Tensor) or source.shape is None or \
+                (op != "Tensor.__getitem__" and len(source.shape) != rank) or source.shape[axis] != size:
+            return None
+        tensor = source
+    return None
+
+
+def _made_by(layer, data, tensor, axis, size):
+    """[Term] when `layer` made the size of `axis` from one of its arguments, else None."""
+    kind, rank = layer.type_name, len(tensor.shape)
+    param, scale = None, 1
+    if kind == "Linear" and axis == rank - 1:
+        param = "out_features"
+    elif kind == "Embedding" and axis == rank - 1:
+        param = "embedding_dim"
+    elif kind.startswith(("Conv", "ConvTranspose")) and kind[-2:] in ("1d", "2d", "3d"):
+        n = int(kind[-2])
+        if (rank, axis) in ((n + 2, 1), (n + 1, 0)):
+            param = "out_channels"
+    elif (kind in _RNNS or kind in {k + "Cell" for k in _RNNS}) and axis == rank - 1:
+        if layer.arg("proj_size", 0) not in (0, None):
+            return None
+        param = "hidden_size"
+        if layer.arg("bidirectional") is True and kind in _RNNS and size == 2 * layer.arg(param, 0):
+            scale = 2
+    elif kind.startswith("Adaptive") and kind[-6:-2] == "Pool" and axis >= rank - int(kind[-2]):
+        n = int(kind[-2])
+        node = argument_node(layer, "output_size")
+        value = layer.arg("output_size")
+        if isinstance(node, (_cst().Tuple, _cst().List)):
+            k = axis - (rank - n)
+            if not isinstance(value, (tuple, list)) or len(node.elements) != n or len(value) != n:
+                return None
+            node, value = node.elements[k].value, value[k]
+        return [Term(size, node, layer.call)] if node is not None and value == size else None
+    if param is None:
+        return None
+    node = argument_node(layer, param)
+    value = layer.arg(param)
+    if node is None or not isinstance(value, int) or isinstance(value, bool) or value * scale != size:
+        return None
+    return [Term(size, node, layer.call, scale)]
+
+
+def _indexed_axis(index, axis):
+    """The axis of the indexed tensor that axis `axis` of x[index] is, when the index kept it whole."""
+    if not isinstance(index, tuple):
+        return None
+    out = source = 0
+    for item in index:
+        if item == "drop":
+            source += 1
+            continue
+        if item == "new":
+            if out == axis:
+                return None
+            out += 1
+            continue
+        if item not in ("keep", "slice"):
+            return None
+        if out == axis:
+            return source if item == "keep" else None
+        out, source = out + 1, source + 1
+    return None
+
+
+def _flattened(run, tensor, source, size):
+    """The factors of a last axis that flattens the trailing axes of `source` ((N, C, H, W) -> (N, C*H*W))."""
+    if not isinstance(source, Tensor) or not source.shape:
+        return None
+    start = len(tensor.shape) - 1
+    tail = source.shape[start:]
+    if len(tail) < 2 or tuple(source.shape[:start]) != tuple(tensor.shape[:start]) or \
+            not all(isinstance(d, int) for d in tail) or D.product(tail) != size:
+        return None
+    terms = []
+    for k, d in enumerate(tail):
+        traced = size_terms(run, source, start + k)
+        terms.extend(traced if traced is not None else [Term(d)])
+    return terms
+
+
+def _cst():
+    import libcst as cst
+    return cst
+
+
+# -- whether an expression means at one argument what it meant at another --------------------------------------
+
+_PARENTS: dict = {}          # id(module) -> (module, {id(node): parent})
+
+
+def _parents(module):
+    cached = _PARENTS.get(id(module))
+    if cached is not None and cached[0] is module:
+        return cached[1]
+    parents = {}
+    stack = [module]
+    while stack:
+        node = stack.pop()
+        for child in node.children:
+            parents[id(child)] = node
+            stack.append(child)
+    _PARENTS.clear()            # one module at a time: a fix is built for the file being fixed
+    _PARENTS[id(module)] = (module, parents)
+    return parents
+
+
+def _place(parents, node):
+    """(scope, index of the statement of the scope's body holding `node`) when `node` lies in a function or at
+    module level and runs each time its scope does (no branch, loop, try or with around it); else None."""
+    cst = _cst()
+    while id(node) in parents:
+        parent = parents[id(node)]
+        if isinstance(parent, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.ClassDef)):
+            return None
+        if isinstance(parent, cst.Module) or (isinstance(parent, cst.IndentedBlock) and
+                                              isinstance(parents.get(id(parent)), cst.FunctionDef)):
+            body = parent.body
+            index = next((i for i, s in enumerate(body) if s is node), None)
+            scope = parent if isinstance(parent, cst.Module) else parents[id(parent)]
+            return (scope, index) if index is not None else None
+        if isinstance(parent, (cst.BaseCompoundStatement, cst.IndentedBlock)):
+            return None
+        node = parent
+    return None
+
+
+def _body(scope):
+    return scope.body if isinstance(scope, _cst().Module) else scope.body.body
+
+
+def _bound(target, out):
+    """The names (`x`) and attributes (`self.x`) an assignment target binds."""
+    cst = _cst()
+    if isinstance(target, cst.Name):
+        out.append(target.value)
+    elif isinstance(target, cst.Attribute):
+        from .extract.imports import dotted
+        out.append(dotted(target) or "?")
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for e in target.elements:
+            _bound(e.value, out)
+    elif isinstance(target, cst.StarredElement):
+        _bound(target.value, out)
+
+
+def _bindings(root):
+    """[(key, node)]: every binding below `root` of a name or attribute, and every global/nonlocal (key '*')."""
+    cst = _cst()
+    out = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        keys = []
+        if isinstance(node, cst.AssignTarget) or isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+            _bound(node.target, keys)
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            _bound(node.target, keys)
+        elif isinstance(node, cst.NamedExpr):
+            _bound(node.target, keys)
+        elif isinstance(node, cst.AsName):
+            _bound(node.name, keys)
+        elif isinstance(node, cst.Del):
+            _bound(node.target, keys)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not root:
+            keys.append(node.name.value)
+        elif isinstance(node, cst.ImportAlias) and node.asname is None:
+            from .extract.imports import dotted
+            keys.append((dotted(node.name) or "?").split(".")[0])
+        elif isinstance(node, (cst.Global, cst.Nonlocal)):
+            keys.append("*")
+        out.extend((k, node) for k in keys)
+        stack.extend(node.children)
+    return out
+
+
+def _reads(node):
+    """The names and `self.x` attributes an expression of names, numbers and arithmetic reads, or None for an
+    expression of anything else (a call, a subscript, a float)."""
+    cst = _cst()
+    if isinstance(node, cst.Integer):
+        return set()
+    if isinstance(node, cst.Name):
+        return {node.value}
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return {f"{node.value.value}.{node.attr.value}"}
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Add, cst.Subtract, cst.Multiply,
+                                                                            cst.FloorDivide, cst.Power)):
+        left, right = _reads(node.left), _reads(node.right)
+        return None if left is None or right is None else left | right
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return _reads(node.expression)
+    return None
+
+
+def _in_scope(module, expr, producer, consumer):
+    """Whether `expr`, written in the constructor call `producer`, holds the same value written in the
+    constructor call `consumer`: both calls in the same function (or both at module level), each run once
+    whenever it runs (no branch or loop around it), and every name it reads bound once: a parameter never
+    assigned, or one assignment at the top of the body before both calls; a module constant assigned once; an
+    attribute `self.x` assigned once in the class, at the top of this method, before both calls."""
+    cst = _cst()
+    reads = _reads(expr)
+    if reads is None or producer is consumer or module is None:
+        return False
+    parents = _parents(module)
+    here, there = _place(parents, producer), _place(parents, consumer)
+    if here is None or there is None or here[0] is not there[0]:
+        return False
+    scope, first = here[0], min(here[1], there[1])
+    body = _body(scope)
+    bindings = _bindings(scope)
+    if any(k == "*" for k, _ in bindings):
+        return False
+    params = []
+    if isinstance(scope, cst.FunctionDef):
+        p = scope.params
+        params = [x.name.value for x in (*p.posonly_params, *p.params, *p.kwonly_params)]
+        params += [s.name.value for s in (p.star_arg, p.star_kwarg) if isinstance(s, cst.Param)]
+
+    def assigned_once_before(key, found):
+        if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
+            return False
+        statement = next((i for i, s in enumerate(body[:first]) if isinstance(s, cst.SimpleStatementLine)
+                          and len(s.body) == 1 and isinstance(s.body[0], cst.Assign)
+                          and len(s.body[0].targets) == 1 and s.body[0].targets[0] is found[0]), None)
+        return statement is not None
+
+    for key in reads:
+        found = [node for k, node in bindings if k == key]
+        if "." in key:
+            base = key.split(".")[0]
+            owner = parents.get(id(parents.get(id(scope))))
+            if not (params and base == params[0] and isinstance(owner, cst.ClassDef)
+                    and not any(k == base for k, _ in bindings)):
+                return False
+            in_class = [node for k, node in _bindings(owner) if k == key]
+            if len(in_class) != 1 or not assigned_once_before(key, found):
+                return False
+        elif key in params:
+            if found:
+                return False
+        elif found:
+            if not assigned_once_before(key, found):
+                return False
+        else:
+            # a module constant, read from a function or a method of a class of the module
+            if isinstance(scope, cst.FunctionDef) and not (isinstance(parents.get(id(scope)), cst.Module)
+                                                            or _method_of_module_class(parents, scope)):
+                return False
+            everywhere = _bindings(module)
+            if any(k == "*" for k, _ in everywhere):
+                return False
+            found = [node for k, node in everywhere if k == key]
+            if len(found) != 1 or not isinstance(found[0], cst.AssignTarget):
+                return False
+            place = _place(parents, found[0])
+            if place is None or place[0] is not module:
+                return False
+    return True
+
+
+def _method_of_module_class(parents, scope):
+    """A method of a class defined at module level."""
+    cst = _cst()
+    block = parents.get(id(scope))
+    cls = parents.get(id(block))
+    return isinstance(block, cst.IndentedBlock) and isinstance(cls, cst.ClassDef) and \
+        isinstance(parents.get(id(cls)), cst.Module)
+
+
+def _factor_text(node):
+    """The code of an expression to multiply by: parenthesized unless it is a name, a number or a product."""
+    cst = _cst()
+    text = code_of(node)
+    plain = node
+    while isinstance(plain, cst.BinaryOperation) and isinstance(plain.operator, cst.Multiply) and not plain.lpar:
+        if not isinstance(plain.right, (cst.Name, cst.Attribute, cst.Integer)):
+            break
+        plain = plain.left
+    if isinstance(plain, (cst.Name, cst.Attribute, cst.Integer)) or plain.lpar:
+        return text
+    return f"({text})"
+
+
+def set_size(run, layer, param, tensor, axis):
+    """A Fix that sets `param` of `layer` to the size of `axis` of `tensor`, written as the expressions that made
+    that size when they mean the same at the argument (`emb`, `2 * hidden`, `ndf * 4 * 4 * 4`): such a fix
+    follows the dataflow and is safe. Else the number, as set_argument writes it; None when the size is not
+    known."""
+    got = tensor.shape[axis] if isinstance(tensor, Tensor) and tensor.shape else None
+    if not isinstance(got, int):
+        return None
+    old = argument_node(layer, param)
+    terms = size_terms(run, tensor, axis)
+    module = getattr(getattr(run, "file", None), "module", None)
+    built = {}
+    for made in getattr(run, "layers", ()):
+        built[id(made.call)] = built.get(id(made.call), 0) + 1
+    if old is not None and terms and D.product([t.value for t in terms]) == got and built.get(id(layer.call)) == 1:
+        texts, traced = [], 0
+        for t in terms:
+            if t.node is not None and built.get(id(t.call)) == 1 and _in_scope(module, t.node, t.call, layer.call):
+                text = _factor_text(t.node) if len(terms) > 1 or t.scale != 1 else code_of(t.node)
+                texts.append(f"{t.scale} * {text}" if t.scale != 1 else text)
+                traced += 1
+            elif t.value != 1 or len(terms) == 1:
+                texts.append(str(t.value))
+        if traced:
+            text = " * ".join(texts)
+            new = _cst().parse_expression(text)
+            return Fix(f"set {param}={text}", _safe(old, new, traced == len(terms)), [(old, new)])
+    return set_argument(layer, param, got, flattened_factors(run, tensor))
+
+
+def _safe(old, new, traced):
+    """A fix written in the names of the dataflow is safe; one that writes numbers in place of the user's names
+    changes the model for their other values."""
+    before, after = _reads(old), _reads(new)
+    if _literal_only(old):
+        return True
+    if traced:
+        return bool(after)
+    return before is not None and before <= after

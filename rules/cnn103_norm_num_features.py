@@ -1,6 +1,6 @@
 """CNN103 norm-num-features: a normalisation layer sized for another number of features."""
 
-from cnnlint.fixes import set_argument
+from cnnlint.fixes import set_size
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
@@ -99,7 +99,7 @@ def check(ctx):
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
                        f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")],
-                       fix=set_argument(layer, param, got) if isinstance(got, int) else None)
+                       fix=set_size(ctx.run, layer, param, x, axis))
 
 
 def _ranks(kind, x):
