@@ -27,7 +27,11 @@ class _Replacer(cst.CSTTransformer):
         self.mapping = mapping
 
     def on_leave(self, original_node, updated_node):
-        return self.mapping.get(id(original_node), updated_node)
+        new = self.mapping.get(id(original_node))
+        if new is None:
+            return updated_node
+        # a function of the updated node: an edit of a node inside which other fixes may have edited too
+        return new(updated_node) if callable(new) else new
 
 
 MAX_PASSES = 5

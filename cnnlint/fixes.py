@@ -537,3 +537,43 @@ def _safe(old, new, traced):
     if traced:
         return bool(after)
     return before is not None and before <= after
+
+
+def drop_sequential_layer(runs, layer, description):
+    """An unsafe Fix that removes `layer` from the `nn.Sequential(...)` it is written in as an argument (the
+    Softmax ending a classifier), keeping the layout of the lines around it; None when it was written elsewhere.
+    `runs`: the runs of the file (the Sequential may have been built by another one: a module-level model)."""
+    run = runs[0]
+    cst = _cst()
+    from .extract.imports import dotted
+    call = layer.call
+    module = getattr(getattr(run, "file", None), "module", None)
+    if not isinstance(call, cst.Call) or module is None:
+        return None
+    parents = _parents(module)
+    arg = parents.get(id(call))
+    seq = parents.get(id(arg))
+    if not isinstance(arg, cst.Arg) or arg.keyword is not None or arg.star or not isinstance(seq, cst.Call) or \
+            (dotted(seq.func) or "").rsplit(".", 1)[-1] != "Sequential" or len(seq.args) < 2 or \
+            any(a.star or a.keyword is not None for a in seq.args):
+        return None
+    if not any(made.kind == "torch.nn.Sequential" and made.call is seq and
+               any(child is layer for child in made.children.values()) for other in runs for made in other.layers):
+        return None
+    k = next(i for i, a in enumerate(seq.args) if a is arg)
+
+    def drop(updated):
+        args = list(updated.args)
+        if k == len(args) - 1:
+            # the previous argument ends as the last one did (its comma or none, the line break before the `)`),
+            # keeping its own comment
+            comma, before = args[k].comma, args[k - 1].comma
+            if isinstance(comma, cst.Comma) and isinstance(before, cst.Comma) and \
+                    isinstance(comma.whitespace_after, cst.ParenthesizedWhitespace) and \
+                    isinstance(before.whitespace_after, cst.ParenthesizedWhitespace):
+                comma = comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
+                    first_line=before.whitespace_after.first_line))
+            args[k - 1] = args[k - 1].with_changes(comma=comma)
+        del args[k]
+        return updated.with_changes(args=args)
+    return Fix(description, False, [(seq, drop)])

@@ -322,3 +322,16 @@ def test_diff_and_fix_say_how_many_unsafe_fixes_they_left(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert "Fixed 2 findings in 1 file (1 more with `--unsafe-fixes`)." in fix.stderr
     assert (tmp_path / "tagger.py").read_text() == (pairs / "tagger.after.py").read_text()
+
+
+def test_softmax_dropped_from_a_sequential_leaves_logits_that_train():
+    """CNN205's fix removes the Softmax layer from the nn.Sequential it ends (module-level and inline); the fixed
+    file trains with CrossEntropyLoss on logits."""
+    import torch
+    module = _load(ROOT / "tests" / "fix_pairs" / "softmax_sequential.after.py")
+    assert not any(isinstance(m, torch.nn.Softmax) for m in module.classifier.modules())
+    assert not any(isinstance(m, torch.nn.Softmax) for m in module.Net().modules())
+    assert torch.isfinite(module.train_step())
+    fixed = fix_text((ROOT / "fixtures" / "torch" / "warnings" / "cnn205_softmax_into_cross_entropy_fn.py")
+                     .read_text(), "model.py", unsafe=True)
+    assert [code for _, code, _ in fixed.applied] == ["CNN205", "CNN205"]
