@@ -66,10 +66,11 @@ def flattened_factors(run, tensor):
     return None
 
 
-def set_argument(layer, param, value, factors=None, what=None):
-    """A Fix that sets `param` of `layer` to the int `value`, or None when the argument cannot be found."""
+def set_argument(layer, param, value, factors=None, what=None, old=None):
+    """A Fix that sets `param` of `layer` to the int `value` (at `old`, the expression that wrote it, when given),
+    or None when the argument cannot be found."""
     import libcst as cst
-    old = argument_node(layer, param)
+    old = argument_node(layer, param) if old is None else old
     if old is None or not isinstance(value, int):
         return None
     text = " * ".join(map(str, factors)) if factors and _is_product(old) else str(value)
@@ -326,7 +327,8 @@ def _place(parents, node):
     cst = _cst()
     while id(node) in parents:
         parent = parents[id(node)]
-        if isinstance(parent, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.ClassDef)):
+        if isinstance(parent, (cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp, cst.ClassDef,
+                               cst.IfExp, cst.BooleanOperation)):
             return None
         if isinstance(parent, cst.Module) or (isinstance(parent, cst.IndentedBlock) and
                                               isinstance(parents.get(id(parent)), cst.FunctionDef)):
@@ -498,34 +500,42 @@ def _factor_text(node):
     return f"({text})"
 
 
-def set_size(run, layer, param, tensor, axis):
+def set_size(run, layer, param, tensor, axis, at=None):
     """A Fix that sets `param` of `layer` to the size of `axis` of `tensor`, written as the expressions that made
     that size when they mean the same at the argument (`emb`, `2 * hidden`, `ndf * 4 * 4 * 4`): such a fix
     follows the dataflow and is safe. Else the number, as set_argument writes it; None when the size is not
-    known."""
+    known. `at`: where the finding is (rulekit's where_built): the caller's argument for a size passed down to
+    the layer's constructor (`Head(hidden, 10)` for `nn.Linear(cin, n)`), which is then the one edited."""
+    cst = _cst()
     got = tensor.shape[axis] if isinstance(tensor, Tensor) and tensor.shape else None
-    if not isinstance(got, int):
+    if not isinstance(got, int) or not isinstance(layer.call, cst.Call):
         return None
-    old = argument_node(layer, param)
-    terms = size_terms(run, tensor, axis)
-    module = getattr(getattr(run, "file", None), "module", None)
     built = {}
     for made in getattr(run, "layers", ()):
         built[id(made.call)] = built.get(id(made.call), 0) + 1
-    if old is not None and terms and D.product([t.value for t in terms]) == got and built.get(id(layer.call)) == 1:
+    once = built.get(id(layer.call)) == 1
+    passed = once and isinstance(at, cst.BaseExpression) and at is not layer.call
+    old = at if passed else argument_node(layer, param)
+    site = at if passed else layer.call
+    terms = size_terms(run, tensor, axis)
+    module = getattr(getattr(run, "file", None), "module", None)
+    if old is not None and terms and D.product([t.value for t in terms]) == got and once:
         texts, traced = [], 0
+        # a factor 1 written as a number says nothing (an AdaptiveAvgPool2d(1) before the flatten)
+        kept = [t for t in terms if not (t.value == 1 and (t.node is None or isinstance(t.node, cst.Integer)))]
+        terms = kept or terms[:1]
         for t in terms:
-            if t.node is not None and built.get(id(t.call)) == 1 and _in_scope(module, t.node, t.call, layer.call):
+            if t.node is not None and built.get(id(t.call)) == 1 and _in_scope(module, t.node, t.call, site):
                 text = _factor_text(t.node) if len(terms) > 1 or t.scale != 1 else code_of(t.node)
                 texts.append(f"{t.scale} * {text}" if t.scale != 1 else text)
                 traced += 1
-            elif t.value != 1 or len(terms) == 1:
+            else:
                 texts.append(str(t.value))
         if traced:
             text = " * ".join(texts)
             new = _cst().parse_expression(text)
             return Fix(f"set {param}={text}", _safe(old, new, traced == len(terms)), [(old, new)])
-    return set_argument(layer, param, got, flattened_factors(run, tensor))
+    return set_argument(layer, param, got, flattened_factors(run, tensor), old=old)
 
 
 def _safe(old, new, traced):

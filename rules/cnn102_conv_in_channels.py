@@ -124,8 +124,8 @@ def check(ctx):
             fix = None
             where = ctx.call_site(data)
         else:
-            message += "; " + set_hint("in_channels", got, expected)
-            fix = set_size(ctx.run, layer, "in_channels", x, axis)
+            fix = set_size(ctx.run, layer, "in_channels", x, axis, at=where)
+            message += "; " + set_hint("in_channels", got, expected, fix)
         ctx.report("CNN102", where, message, ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
 
 

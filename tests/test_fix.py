@@ -140,13 +140,14 @@ def test_some_keras_error_fixture_is_fixed():
 
 # -- fixes in the user's names: the expression that made the size, written where it is wrong ---------------------
 
-NAMED_PAIRS = ["tagger", "dcgan", "flatten_names", "attributes"]
+NAMED_PAIRS = ["tagger", "dcgan", "flatten_names", "attributes", "passed_down"]
 TORCH_PAIRS = [p for p in PAIRS if "keras" not in p.read_text()]
 
 
 @pytest.mark.parametrize("name", NAMED_PAIRS)
 def test_fixes_that_follow_the_dataflow_are_safe(name, tmp_path):
-    """`--fix` alone (no --unsafe-fixes) writes the names: `emb`, `2 * hidden`, `ndf * 4`, `prev * 2 * feat * feat`."""
+    """`--fix` alone (no --unsafe-fixes) writes the names: `emb`, `2 * hidden`, `ndf * 4`, `prev * 2 * feat * feat`;
+    a size passed down to a layer (`Head(hidden, 10)` for `nn.Linear(cin, n)`) is fixed where it was passed."""
     before = ROOT / "tests" / "fix_pairs" / f"{name}.before.py"
     target = tmp_path / "model.py"
     target.write_text(before.read_text())
@@ -199,6 +200,7 @@ def test_named_fixes_hold_for_other_values_of_the_names():
     _run_with(pairs / "dcgan.after.py", "Critic", {"ndf": 8}, [torch.randn(2, 3, 32, 32)])
     _run_with(pairs / "flatten_names.after.py", "Net", {"prev": 4, "feat": 3}, [torch.randn(2, 3, 32, 32)])
     _run_with(pairs / "attributes.after.py", "Net", {"width": 5}, [torch.randn(2, 3, 16, 16)])
+    _run_with(pairs / "passed_down.after.py", "Net", {"emb": 24, "hidden": 7}, [torch.randint(0, 1000, (2, 5))])
     with pytest.raises(RuntimeError):       # the numbers a literal fix would have written do not
         _run_with(pairs / "tagger.before.py", "Tagger", {"emb": 32, "hidden": 40}, [torch.randint(0, 1000, (2, 7))])
 
