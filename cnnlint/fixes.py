@@ -201,7 +201,7 @@ def size_terms(run, tensor, axis, steps=16):
                 return made
             kind = layer.type_name
             if kind == "Flatten":
-                return _flattened(run, tensor, source, size)
+                return _flattened(run, tensor, source, size) if axis == rank - 1 else None
             spatial = int(kind[-2]) if kind in _POOL_LAYERS else None
             if not (kind in _KEEP_LAYERS or (spatial is not None and axis < rank - spatial)):
                 return None
@@ -531,8 +531,8 @@ def set_size(run, layer, param, tensor, axis, at=None):
                 traced += 1
             else:
                 texts.append(str(t.value))
-        if traced:
-            text = " * ".join(texts)
+        text = " * ".join(texts)
+        if traced and "#" not in text and "\n" not in text:      # one line, no comment copied from elsewhere
             new = _cst().parse_expression(text)
             return Fix(f"set {param}={text}", _safe(old, new, traced == len(terms)), [(old, new)])
     return set_argument(layer, param, got, flattened_factors(run, tensor), old=old)

@@ -337,3 +337,10 @@ def test_softmax_dropped_from_a_sequential_leaves_logits_that_train():
     fixed = fix_text((ROOT / "fixtures" / "torch" / "warnings" / "cnn205_softmax_into_cross_entropy_fn.py")
                      .read_text(), "model.py", unsafe=True)
     assert [code for _, code, _ in fixed.applied] == ["CNN205", "CNN205"]
+
+
+def test_stdin_diff_says_how_many_unsafe_fixes_it_left():
+    text = (ROOT / "tests" / "fix_pairs" / "text_cnn.before.py").read_text()
+    r = subprocess.run([sys.executable, "-m", "cnnlint", "-", "--stdin-filename", "model.py", "--diff", "--no-cache"],
+                       input=text, capture_output=True, text=True, timeout=120)
+    assert r.stderr.strip().endswith("0 fixes available (1 more with `--unsafe-fixes`).") and r.stdout == ""
