@@ -177,6 +177,7 @@ class Term:
     node: Any = None
     call: Any = None
     scale: int = 1
+    layer: Any = None
 
 
 def size_terms(run, tensor, axis, steps=16):
@@ -247,14 +248,14 @@ def _made_by(layer, data, tensor, axis, size):
             if not isinstance(value, (tuple, list)) or len(node.elements) != n or len(value) != n:
                 return None
             node, value = node.elements[k].value, value[k]
-        return [Term(size, node, layer.call)] if node is not None and value == size else None
+        return [Term(size, node, layer.call, 1, layer)] if node is not None and value == size else None
     if param is None:
         return None
     node = argument_node(layer, param)
     value = layer.arg(param)
     if node is None or not isinstance(value, int) or isinstance(value, bool) or value * scale != size:
         return None
-    return [Term(size, node, layer.call, scale)]
+    return [Term(size, node, layer.call, scale, layer)]
 
 
 def _indexed_axis(index, axis):
@@ -500,19 +501,24 @@ def _factor_text(node):
     return f"({text})"
 
 
-def set_size(run, layer, param, tensor, axis, at=None):
+def set_size(run, layer, param, tensor, axis, at=None, runs=()):
     """A Fix that sets `param` of `layer` to the size of `axis` of `tensor`, written as the expressions that made
     that size when they mean the same at the argument (`emb`, `2 * hidden`, `ndf * 4 * 4 * 4`): such a fix
     follows the dataflow and is safe. Else the number, as set_argument writes it; None when the size is not
     known. `at`: where the finding is (rulekit's where_built): the caller's argument for a size passed down to
-    the layer's constructor (`Head(hidden, 10)` for `nn.Linear(cin, n)`), which is then the one edited."""
+    the layer's constructor (`Head(hidden, 10)` for `nn.Linear(cin, n)`), which is then the one edited. `runs`:
+    the file's runs, one of which built the layer (a module-level model is built by the module's own run)."""
     cst = _cst()
     got = tensor.shape[axis] if isinstance(tensor, Tensor) and tensor.shape else None
     if not isinstance(got, int) or not isinstance(layer.call, cst.Call):
         return None
-    built = {}
-    for made in getattr(run, "layers", ()):
+    # the run that built the layer: every layer the fix names must have been built there, each by a constructor
+    # that ran once
+    owner = next((r for r in (run, *runs) if any(made is layer for made in getattr(r, "layers", ()))), None)
+    built, mine = {}, set()
+    for made in getattr(owner, "layers", ()):
         built[id(made.call)] = built.get(id(made.call), 0) + 1
+        mine.add(id(made))
     once = built.get(id(layer.call)) == 1
     passed = once and isinstance(at, cst.BaseExpression) and at is not layer.call
     old = at if passed else argument_node(layer, param)
@@ -525,7 +531,8 @@ def set_size(run, layer, param, tensor, axis, at=None):
         kept = [t for t in terms if not (t.value == 1 and (t.node is None or isinstance(t.node, cst.Integer)))]
         terms = kept or terms[:1]
         for t in terms:
-            if t.node is not None and built.get(id(t.call)) == 1 and _in_scope(module, t.node, t.call, site):
+            if t.node is not None and id(t.layer) in mine and built.get(id(t.call)) == 1 and \
+                    _in_scope(module, t.node, t.call, site):
                 text = _factor_text(t.node) if len(terms) > 1 or t.scale != 1 else code_of(t.node)
                 texts.append(f"{t.scale} * {text}" if t.scale != 1 else text)
                 traced += 1

@@ -84,7 +84,7 @@ def check(ctx):
         other = [i for i, d in enumerate(x.shape[:-1]) if i > 0 and not ctx.differs(d, expected)
                  and isinstance(d, int)]
         where = ctx.where_built(layer, data, param)
-        fix = set_size(ctx.run, layer, param, x, -1, at=where)
+        fix = set_size(ctx.run, layer, param, x, -1, at=where, runs=ctx.runs)
         if other:
             message += f"; {show(expected)} is the size of axis {other[0]}, not of the last axis (permute or flatten first?)"
         else:

@@ -124,7 +124,7 @@ def check(ctx):
             fix = None
             where = ctx.call_site(data)
         else:
-            fix = set_size(ctx.run, layer, "in_channels", x, axis, at=where)
+            fix = set_size(ctx.run, layer, "in_channels", x, axis, at=where, runs=ctx.runs)
             message += "; " + set_hint("in_channels", got, expected, fix)
         ctx.report("CNN102", where, message, ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
 

@@ -96,7 +96,7 @@ def check(ctx):
                            ctx.chain(x) + [(data["cst"], f"{label} is called here")])
                 continue
             where = ctx.where_built(layer, data, param)
-            fix = set_size(ctx.run, layer, param, x, axis, at=where)
+            fix = set_size(ctx.run, layer, param, x, axis, at=where, runs=ctx.runs)
             ctx.report("CNN103", where,
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
                        f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected, fix)}",

@@ -68,7 +68,7 @@ def check(ctx):
                            ctx.chain(x) + [(data["cst"], f"{label} is called here")])
                 continue
             where = ctx.where_built(layer, data, "input_size")
-            fix = set_size(ctx.run, layer, "input_size", x, -1, at=where)
+            fix = set_size(ctx.run, layer, "input_size", x, -1, at=where, runs=ctx.runs)
             ctx.report("CNN104", where,
                        f"{label} expects input_size={show(expected)}, but the tensor it receives is {shape_text(x)}: "
                        f"its last axis is {show(got)}; {set_hint('input_size', got, expected, fix)}",

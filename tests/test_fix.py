@@ -140,7 +140,7 @@ def test_some_keras_error_fixture_is_fixed():
 
 # -- fixes in the user's names: the expression that made the size, written where it is wrong ---------------------
 
-NAMED_PAIRS = ["tagger", "dcgan", "flatten_names", "attributes", "passed_down"]
+NAMED_PAIRS = ["tagger", "dcgan", "flatten_names", "attributes", "passed_down", "module_level"]
 TORCH_PAIRS = [p for p in PAIRS if "keras" not in p.read_text()]
 
 
