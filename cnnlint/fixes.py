@@ -13,7 +13,7 @@ from .diagnostics import Fix
 from .shapes import dims as D
 from .shapes.keras_layers import KERAS_LAYERS
 from .shapes.torch_layers import LAYERS
-from .values import Tensor
+from .values import ForeignSite, Tensor
 
 
 def argument_node(layer, param):
@@ -178,6 +178,7 @@ class Term:
     call: Any = None
     scale: int = 1
     layer: Any = None
+    param: Any = None       # the constructor parameter `node` was written for (its `written` hops: where passed)
 
 
 def size_terms(run, tensor, axis, steps=16):
@@ -248,14 +249,18 @@ def _made_by(layer, data, tensor, axis, size):
             if not isinstance(value, (tuple, list)) or len(node.elements) != n or len(value) != n:
                 return None
             node, value = node.elements[k].value, value[k]
-        return [Term(size, node, layer.call, 1, layer)] if node is not None and value == size else None
+        whole = not isinstance(value, (tuple, list))
+        return [Term(size, node, layer.call, 1, layer, "output_size" if whole else None)] \
+            if node is not None and value == size else None
     if param is None:
         return None
     node = argument_node(layer, param)
+    if node is None and layer.written.get(param):
+        node = layer.written[param][0][0]     # built in another module: only where the size was passed counts
     value = layer.arg(param)
     if node is None or not isinstance(value, int) or isinstance(value, bool) or value * scale != size:
         return None
-    return [Term(size, node, layer.call, scale, layer)]
+    return [Term(size, node, layer.call, scale, layer, param)]
 
 
 def _indexed_axis(index, axis):
@@ -531,9 +536,9 @@ def set_size(run, layer, param, tensor, axis, at=None, runs=()):
         kept = [t for t in terms if not (t.value == 1 and (t.node is None or isinstance(t.node, cst.Integer)))]
         terms = kept or terms[:1]
         for t in terms:
-            if t.node is not None and id(t.layer) in mine and built.get(id(t.call)) == 1 and \
-                    _in_scope(module, t.node, t.call, site):
-                text = _factor_text(t.node) if len(terms) > 1 or t.scale != 1 else code_of(t.node)
+            node = _written_at(t, owner, built, mine, module, site)
+            if node is not None:
+                text = _factor_text(node) if len(terms) > 1 or t.scale != 1 else code_of(node)
                 texts.append(f"{t.scale} * {text}" if t.scale != 1 else text)
                 traced += 1
             else:
@@ -543,6 +548,30 @@ def set_size(run, layer, param, tensor, axis, at=None, runs=()):
             new = _cst().parse_expression(text)
             return Fix(f"set {param}={text}", _safe(old, new, traced == len(terms)), [(old, new)])
     return set_argument(layer, param, got, flattened_factors(run, tensor), old=old)
+
+
+def _written_at(t, owner, built, mine, module, site):
+    """The expression that wrote the size of term `t` and means the same at `site`: the producing layer's own
+    argument (`ndf * 4`), or, for a size passed down to it (`nn.Conv2d(cin, cout)` in a block), the caller's
+    argument it was passed as (`ConvBlock(width * 2, width * 4)`), when that call made this one layer; else None."""
+    cst = _cst()
+    if t.node is None or id(t.layer) not in mine:
+        return None
+    if built.get(id(t.call)) == 1 and _in_scope(module, t.node, t.call, site):
+        return t.node
+    for place, _ in t.layer.written.get(t.param, ()) if t.param is not None else ():
+        if not isinstance(place, cst.BaseExpression):
+            break
+        through = sum(1 for made in owner.layers if _site_node(made.call) is _site_node(t.call) and
+                      any(p is place for p, _ in made.written.get(t.param, ())))
+        if through == 1 and _in_scope(module, place, place, site):
+            return place
+    return None
+
+
+def _site_node(call):
+    """The node of a constructor call, in this module or another (a ForeignSite)."""
+    return call.node if isinstance(call, ForeignSite) else call
 
 
 def _safe(old, new, traced):

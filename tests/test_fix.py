@@ -147,7 +147,8 @@ TORCH_PAIRS = [p for p in PAIRS if "keras" not in p.read_text()]
 @pytest.mark.parametrize("name", NAMED_PAIRS)
 def test_fixes_that_follow_the_dataflow_are_safe(name, tmp_path):
     """`--fix` alone (no --unsafe-fixes) writes the names: `emb`, `2 * hidden`, `ndf * 4`, `prev * 2 * feat * feat`;
-    a size passed down to a layer (`Head(hidden, 10)` for `nn.Linear(cin, n)`) is fixed where it was passed."""
+    a size passed down to a layer (`Head(hidden, 10)` for `nn.Linear(cin, n)`) is fixed where it was passed, and
+    one made by a layer that was passed it (`ConvBlock(width, width * 2)`'s conv) is written as it was passed."""
     before = ROOT / "tests" / "fix_pairs" / f"{name}.before.py"
     target = tmp_path / "model.py"
     target.write_text(before.read_text())
@@ -201,6 +202,7 @@ def test_named_fixes_hold_for_other_values_of_the_names():
     _run_with(pairs / "flatten_names.after.py", "Net", {"prev": 4, "feat": 3}, [torch.randn(2, 3, 32, 32)])
     _run_with(pairs / "attributes.after.py", "Net", {"width": 5}, [torch.randn(2, 3, 16, 16)])
     _run_with(pairs / "passed_down.after.py", "Net", {"emb": 24, "hidden": 7}, [torch.randint(0, 1000, (2, 5))])
+    _run_with(pairs / "passed_down.after.py", "ConvNet", {"width": 5}, [torch.randn(2, 3, 32, 32)])
     with pytest.raises(RuntimeError):       # the numbers a literal fix would have written do not
         _run_with(pairs / "tagger.before.py", "Tagger", {"emb": 32, "hidden": 40}, [torch.randint(0, 1000, (2, 7))])
 
@@ -229,14 +231,14 @@ import torch.nn as nn
 class Encoder(nn.Module):
     def __init__(self, emb):
         super().__init__()
-        self.embed = nn.Embedding(1000, emb)
+        self.embed = nn.Embedding(1000, emb * 2)
     def forward(self, x):
         return self.embed(x)
 # cnnlint: input=(4, 12) dtype=long
 class Tagger(nn.Module):
     def __init__(self, emb=64, hidden=32):
         super().__init__()
-        self.enc = Encoder(emb)
+        self.enc = Encoder(emb // 2)
         self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
     def forward(self, x):
         out, _ = self.lstm(self.enc(x))
@@ -260,8 +262,9 @@ class Tagger(nn.Module):
 
 @pytest.mark.parametrize("text", [REBOUND, OTHER_CLASS, IN_A_BRANCH], ids=["rebound", "other-class", "branch"])
 def test_an_expression_not_certain_at_the_argument_is_not_written(text):
-    """`emb` means 32 where the LSTM is built (rebound), is another function's parameter (Encoder), or was
-    written under a branch: the fix writes the number, and a number in place of a name is unsafe."""
+    """`emb` means 32 where the LSTM is built (rebound), the size is computed in another function (Encoder's
+    `emb * 2`, of its own parameter), or was written under a branch: the fix writes the number, and a number in
+    place of a name is unsafe."""
     (code, fix), = _fixes(text)
     assert code == "CNN104" and fix["description"] == "set input_size=64" and fix["applicability"] == "unsafe"
 
@@ -284,6 +287,19 @@ class Net(nn.Module):
     def forward(self, x):
         return self.b2(self.b1(x))
 """
+
+
+def test_a_size_passed_to_another_class_is_named_as_passed(tmp_path):
+    """Encoder(emb) builds nn.Embedding(1000, emb): the LSTM beside it is fixed with the `emb` that was passed;
+    the fixed model runs in torch."""
+    import torch
+    text = OTHER_CLASS.replace("emb * 2", "emb").replace("Encoder(emb // 2)", "Encoder(emb)")
+    (code, fix), = _fixes(text)
+    assert (code, fix["description"], fix["applicability"]) == ("CNN104", "set input_size=emb", "safe")
+    target = tmp_path / "model.py"
+    target.write_text(fix_text(text, target).text)
+    with torch.no_grad():
+        _load(target).Tagger(emb=24, hidden=8)(torch.randint(0, 1000, (2, 5)))
 
 
 def test_a_size_made_by_another_instance_is_not_named():
