@@ -547,7 +547,8 @@ def set_size(run, layer, param, tensor, axis, at=None, runs=()):
         if traced and "#" not in text and "\n" not in text:      # one line, no comment copied from elsewhere
             new = _cst().parse_expression(text)
             return Fix(f"set {param}={text}", _safe(old, new, traced == len(terms)), [(old, new)])
-    return set_argument(layer, param, got, flattened_factors(run, tensor), old=old)
+    factors = [f for f in flattened_factors(run, tensor) or () if f != 1]
+    return set_argument(layer, param, got, factors if len(factors) > 1 else None, old=old)
 
 
 def _written_at(t, owner, built, mine, module, site):
