@@ -239,6 +239,9 @@ def _made_by(layer, data, tensor, axis, size):
             return None
         param = "hidden_size"
         if layer.arg("bidirectional") is True and kind in _RNNS and size == 2 * layer.arg(param, 0):
+            flag = argument_node(layer, "bidirectional")
+            if not (isinstance(flag, _cst().Name) and flag.value == "True"):
+                return None     # `bidirectional=bidir`: 2 * hidden holds only while bidir does
             scale = 2
     elif kind.startswith("Adaptive") and kind[-6:-2] == "Pool" and axis >= rank - int(kind[-2]):
         n = int(kind[-2])

@@ -360,3 +360,12 @@ def test_stdin_diff_says_how_many_unsafe_fixes_it_left():
     r = subprocess.run([sys.executable, "-m", "cnnlint", "-", "--stdin-filename", "model.py", "--diff", "--no-cache"],
                        input=text, capture_output=True, text=True, timeout=120)
     assert r.stderr.strip().endswith("0 fixes available (1 more with `--unsafe-fixes`).") and r.stdout == ""
+
+
+def test_a_size_doubled_by_a_configured_bidirectional_is_not_named():
+    """`bidirectional=bidir`: `2 * hidden` would be wrong for bidir=False; the number is written, unsafe."""
+    text = (ROOT / "tests" / "fix_pairs" / "tagger.before.py").read_text().replace(
+        "tags=9):", "tags=9, bidir=True):").replace("bidirectional=True", "bidirectional=bidir").replace(
+        "nn.LSTM(hidden, hidden", "nn.LSTM(emb, hidden")
+    (code, fix), = _fixes(text)
+    assert (code, fix["description"], fix["applicability"]) == ("CNN101", "set in_features=256", "unsafe")
