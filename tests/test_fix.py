@@ -369,3 +369,16 @@ def test_a_size_doubled_by_a_configured_bidirectional_is_not_named():
         "nn.LSTM(hidden, hidden", "nn.LSTM(emb, hidden")
     (code, fix), = _fixes(text)
     assert (code, fix["description"], fix["applicability"]) == ("CNN101", "set in_features=256", "unsafe")
+
+
+def test_readme_shows_the_fix_summary_as_printed():
+    """The README's example of `[*]` and the summary line is what cnnlint prints (run from the repository root)."""
+    readme = (ROOT / "README.md").read_text()
+    files = ["tests/fix_pairs/tagger.before.py", "tests/fix_pairs/text_cnn.before.py"]
+    report = subprocess.run([sys.executable, "-m", "cnnlint", *files, "--output-format", "concise", "--no-cache"],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    diff = subprocess.run([sys.executable, "-m", "cnnlint", *files, "--diff", "--no-cache"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    lines = (report.stdout + diff.stdout + diff.stderr).splitlines()
+    assert "1 fixable with `--fix` (1 more with `--unsafe-fixes`)." in lines
+    assert [line for line in lines if line and line not in readme] == []
