@@ -113,15 +113,15 @@ def check(paths, output_format, config_path, select, extend_select, ignore, stat
             _report(results, [], output_format, statistics, exit_zero,
                     err=apply_fix and not show_diff)
         if show_diff or apply_fix:
-            from .fix import fix_paths
-            diffs, fixed = fix_paths(paths or ["."], settings_for, unsafe=unsafe_fixes, write=not show_diff)
+            from .fix import fix_paths, more_with_unsafe
+            diffs, fixed, left = fix_paths(paths or ["."], settings_for, unsafe=unsafe_fixes, write=not show_diff)
             if show_diff:
                 click.echo("".join(diffs), nl=False)
                 click.echo(f"{fixed} fix{'es' * (fixed != 1)} available in {len(diffs)} file"
-                           f"{'s' * (len(diffs) != 1)}.", err=True)
+                           f"{'s' * (len(diffs) != 1)}{more_with_unsafe(left)}.", err=True)
                 sys.exit(1 if diffs else 0)
-            click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)} in {len(diffs)} file{'s' * (len(diffs) != 1)}.",
-                       err=True)
+            click.echo(f"Fixed {fixed} finding{'s' * (fixed != 1)} in {len(diffs)} file{'s' * (len(diffs) != 1)}"
+                       f"{more_with_unsafe(left)}.", err=True)
         cache = None
         if not no_cache:
             from .cache import Cache
@@ -144,7 +144,7 @@ def _check_stdin(name, selection, apply_fix, show_diff, unsafe):
     data = sys.stdin.buffer.read()
     if not (apply_fix or show_diff):
         return lint_file(name, selection, data)
-    from .fix import fix_text, unified_diff
+    from .fix import fix_text, more_with_unsafe, unified_diff
     try:
         text = decode(data)
     except SourceError as exc:
@@ -155,11 +155,11 @@ def _check_stdin(name, selection, apply_fix, show_diff, unsafe):
     count = len(fixed.applied)
     if show_diff:
         click.echo(unified_diff(name, text, fixed.text), nl=False)
-        click.echo(f"{count} fix{'es' * (count != 1)} available.", err=True)
+        click.echo(f"{count} fix{'es' * (count != 1)} available{more_with_unsafe(fixed.unsafe)}.", err=True)
         sys.exit(1 if fixed.text != text else 0)
     sys.stdout.write(fixed.text)
     sys.stdout.flush()
-    click.echo(f"Fixed {count} finding{'s' * (count != 1)}.", err=True)
+    click.echo(f"Fixed {count} finding{'s' * (count != 1)}{more_with_unsafe(fixed.unsafe)}.", err=True)
     return lint_file(name, selection, fixed.text.encode("utf-8"))
 
 

@@ -18,6 +18,7 @@ from .lint import Selection, follow, run_rules, suppressed
 class FixResult:
     text: str                                       # the new text (the old one when nothing applied)
     applied: list = field(default_factory=list)     # (line, code, description)
+    unsafe: int = 0                                 # findings left whose fix only --unsafe-fixes applies
 
 
 class _Replacer(cst.CSTTransformer):
@@ -26,7 +27,11 @@ class _Replacer(cst.CSTTransformer):
         self.mapping = mapping
 
     def on_leave(self, original_node, updated_node):
-        return self.mapping.get(id(original_node), updated_node)
+        new = self.mapping.get(id(original_node))
+        if new is None:
+            return updated_node
+        # a function of the updated node: an edit of a node inside which other fixes may have edited too
+        return new(updated_node) if callable(new) else new
 
 
 MAX_PASSES = 5
@@ -38,9 +43,9 @@ def fix_text(text, path, selection=Selection(), unsafe=False, only=None) -> FixR
     total = FixResult(text)
     for _ in range(1 if only is not None else MAX_PASSES):
         step = _fix_once(total.text, path, selection, unsafe, only)
+        total = FixResult(step.text, total.applied + step.applied, step.unsafe)
         if not step.applied:
             break
-        total = FixResult(step.text, total.applied + step.applied)
     return total
 
 
@@ -55,17 +60,20 @@ def _fix_once(text, path, selection, unsafe, only) -> FixResult:
     analysis = analyze_module(module, text, str(path), selection.inputs, loader=follow(path, selection))
     if analysis.skipped:
         return FixResult(text)
-    findings = [f for f in run_rules(analysis, selection) if f.fix is not None and (f.fix.safe or unsafe)]
-    if not findings:
+    fixable = [f for f in run_rules(analysis, selection) if f.fix is not None]
+    if not fixable:
         return FixResult(text)
     positions = Positions(module)
     lines = text.splitlines()
-    mapping, applied = {}, []
-    for f in findings:
+    mapping, applied, left = {}, [], 0
+    for f in fixable:
         (line, _), _ = positions.of(f.node)
         if line is None or (only is not None and (line, f.code) != tuple(only)):
             continue
         if 0 < line <= len(lines) and suppressed(lines[line - 1], f.code):
+            continue
+        if not (f.fix.safe or unsafe):
+            left += 1
             continue
         olds = [id(old) for old, _ in f.fix.replacements]
         if any(o in mapping for o in olds):
@@ -74,13 +82,13 @@ def _fix_once(text, path, selection, unsafe, only) -> FixResult:
             mapping[id(old)] = new
         applied.append((line, f.code, f.fix.description))
     if not mapping:
-        return FixResult(text)
+        return FixResult(text, unsafe=left)
     new_text = module.visit(_Replacer(mapping)).code
     try:
         parse(new_text)
     except SourceError:
-        return FixResult(text)
-    return FixResult(new_text, sorted(applied))
+        return FixResult(text, unsafe=left)
+    return FixResult(new_text, sorted(applied), left)
 
 
 def unified_diff(path, old, new) -> str:
@@ -88,13 +96,19 @@ def unified_diff(path, old, new) -> str:
                                         fromfile=f"a/{path}", tofile=f"b/{path}"))
 
 
+def more_with_unsafe(count) -> str:
+    """' (2 more with `--unsafe-fixes`)' after a count of fixes, when fixes that change behaviour were left."""
+    return f" ({count} more with `--unsafe-fixes`)" if count else ""
+
+
 def fix_paths(paths, settings_for, unsafe=False, write=True):
-    """Fix every file under `paths`: (diffs, number of findings fixed). Writes files only when `write`."""
+    """Fix every file under `paths`: (diffs, number of findings fixed, number of findings left whose fix is
+    unsafe). Writes files only when `write`."""
     from pathlib import Path
 
     from .files import discover, mentions_framework
     from .parse import SourceError, decode
-    diffs, fixed = [], 0
+    diffs, fixed, left = [], 0, 0
     for path, error in discover(paths):
         if error:
             continue
@@ -109,12 +123,13 @@ def fix_paths(paths, settings_for, unsafe=False, write=True):
         except (OSError, SourceError):
             continue
         result = fix_text(text, path, selection, unsafe)
+        left += result.unsafe
         if result.text != text:
             fixed += len(result.applied)
             diffs.append(unified_diff(path, text, result.text))
             if write:
                 Path(path).write_bytes(result.text.encode(_encoding(data)))
-    return diffs, fixed
+    return diffs, fixed, left
 
 
 def _encoding(data):

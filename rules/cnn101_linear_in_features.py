@@ -1,7 +1,7 @@
 """CNN101 linear-in-features: a Linear layer (or F.linear with a weight tensor) whose in_features is not the size of
 the last axis it receives."""
 
-from cnnlint.fixes import flattened_factors, set_argument
+from cnnlint.fixes import set_size
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
@@ -83,12 +83,13 @@ def check(ctx):
             continue
         other = [i for i, d in enumerate(x.shape[:-1]) if i > 0 and not ctx.differs(d, expected)
                  and isinstance(d, int)]
+        where = ctx.where_built(layer, data, param)
+        fix = set_size(ctx.run, layer, param, x, -1, at=where, runs=ctx.runs)
         if other:
             message += f"; {show(expected)} is the size of axis {other[0]}, not of the last axis (permute or flatten first?)"
         else:
-            message += "; " + set_hint(param, last, expected)
-        fix = set_argument(layer, param, last, flattened_factors(ctx.run, x)) if isinstance(last, int) else None
-        ctx.report("CNN101", ctx.where_built(layer, data, param), message,
+            message += "; " + set_hint(param, last, expected, fix)
+        ctx.report("CNN101", where, message,
                    ctx.chain(x) + [(data["cst"], f"{ctx.layer_label(layer)} is called here")], fix=fix)
 
 

@@ -1,6 +1,6 @@
 """CNN102 conv-in-channels: a convolution whose in_channels is not the channel count it receives."""
 
-from cnnlint.fixes import code_of, replace_call_argument, set_argument
+from cnnlint.fixes import code_of, replace_call_argument, set_size
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.shapes import dims as D
@@ -124,8 +124,8 @@ def check(ctx):
             fix = None
             where = ctx.call_site(data)
         else:
-            message += "; " + set_hint("in_channels", got, expected)
-            fix = set_argument(layer, "in_channels", got) if isinstance(got, int) else None
+            fix = set_size(ctx.run, layer, "in_channels", x, axis, at=where, runs=ctx.runs)
+            message += "; " + set_hint("in_channels", got, expected, fix)
         ctx.report("CNN102", where, message, ctx.chain(x) + [(data["cst"], f"{label} is called here")], fix=fix)
 
 

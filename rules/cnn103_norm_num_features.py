@@ -1,6 +1,6 @@
 """CNN103 norm-num-features: a normalisation layer sized for another number of features."""
 
-from cnnlint.fixes import set_argument
+from cnnlint.fixes import set_size
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
@@ -95,11 +95,13 @@ def check(ctx):
                            + (f" (the {written(undone)} before it was never undone)" if undone is not None else ""),
                            ctx.chain(x) + [(data["cst"], f"{label} is called here")])
                 continue
-            ctx.report("CNN103", ctx.where_built(layer, data, param),
+            where = ctx.where_built(layer, data, param)
+            fix = set_size(ctx.run, layer, param, x, axis, at=where, runs=ctx.runs)
+            ctx.report("CNN103", where,
                        f"{label} expects {show(expected)} features ({param}), but the tensor it receives is "
-                       f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected)}",
+                       f"{shape_text(x)}: axis {axis} has {show(got)}; {set_hint(param, got, expected, fix)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")],
-                       fix=set_argument(layer, param, got) if isinstance(got, int) else None)
+                       fix=fix)
 
 
 def _ranks(kind, x):

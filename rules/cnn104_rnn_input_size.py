@@ -1,6 +1,6 @@
 """CNN104 rnn-input-size: an RNN/LSTM/GRU whose input_size is not the feature size it receives."""
 
-from cnnlint.fixes import set_argument
+from cnnlint.fixes import set_size
 from cnnlint.rulekit import Rule, set_hint, shape_text, show
 from cnnlint.shapes.common import as_dim
 from cnnlint.values import Tensor
@@ -67,8 +67,10 @@ def check(ctx):
                            + (f" (the {written(undone)} before it was never undone)" if undone is not None else ""),
                            ctx.chain(x) + [(data["cst"], f"{label} is called here")])
                 continue
-            ctx.report("CNN104", ctx.where_built(layer, data, "input_size"),
+            where = ctx.where_built(layer, data, "input_size")
+            fix = set_size(ctx.run, layer, "input_size", x, -1, at=where, runs=ctx.runs)
+            ctx.report("CNN104", where,
                        f"{label} expects input_size={show(expected)}, but the tensor it receives is {shape_text(x)}: "
-                       f"its last axis is {show(got)}; {set_hint('input_size', got, expected)}",
+                       f"its last axis is {show(got)}; {set_hint('input_size', got, expected, fix)}",
                        ctx.chain(x) + [(data["cst"], f"{label} is called here")],
-                       fix=set_argument(layer, "input_size", got) if isinstance(got, int) else None)
+                       fix=fix)

@@ -1,6 +1,7 @@
 """CNN205 softmax-into-cross-entropy: probabilities fed to a loss that applies log_softmax itself."""
 
 from cnnlint.diagnostics import Fix
+from cnnlint.fixes import drop_sequential_layer
 from cnnlint.rulekit import Rule, describe_op
 from cnnlint.values import Tensor
 
@@ -60,14 +61,19 @@ def check(ctx):
         ctx.report("CNN205", data["cst"],
                    f"the input of cross-entropy comes from {describe_op(src)}: CrossEntropyLoss applies "
                    f"log_softmax itself and expects raw logits; drop the softmax",
-                   [(src["cst"], "softmax applied here")] if src["cst"] is not None else [], fix=drop_softmax(src))
+                   [(ctx.call_site(src), "softmax applied here")] if ctx.call_site(src) is not None else [],
+                   fix=drop_softmax(ctx, src))
 
 
-def drop_softmax(src):
-    """Unsafe: return the logits instead of their softmax, where the softmax is a call of its own."""
+def drop_softmax(ctx, src):
+    """Unsafe: return the logits instead of their softmax, where the softmax is a call of its own, or a layer of
+    an nn.Sequential (the layer is removed from it)."""
     import libcst as cst  # only when a fix is built: a cached run never loads LibCST
 
     call = src["cst"]
+    layer = src.get("layer")
+    if not src.get("direct", True) and layer is not None:
+        return drop_sequential_layer([ctx.run] + ctx.runs, layer, "drop the Softmax layer: return logits")
     if not src.get("direct", True) or not isinstance(call, cst.Call) or not call.args or call.args[0].star:
         return None
     return Fix("drop the softmax: return logits", False, [(call, call.args[0].value)])

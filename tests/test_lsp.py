@@ -114,6 +114,25 @@ async def test_fix_and_noqa_code_actions(client: LanguageClient, tmp_path):
 
 
 @pytest.mark.asyncio
+async def test_quick_fix_in_the_users_names_is_an_edit_of_the_argument(client: LanguageClient, tmp_path):
+    """The LSTM's input_size set to the Embedding's `emb`: a safe (preferred) fix, one edit of `hidden`."""
+    from pathlib import Path
+    text = (Path(__file__).parent / "fix_pairs" / "tagger.before.py").read_text()
+    uri = await open_and_wait(client, tmp_path / "model.py", text)
+    (diag,) = client.diagnostics[uri]
+    actions = await client.text_document_code_action_async(types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri), range=diag.range,
+        context=types.CodeActionContext(diagnostics=[diag])))
+    fix = actions[0]
+    assert fix.title == "Fix CNN104: set input_size=emb" and fix.is_preferred
+    (edit,) = fix.edit.changes[uri]
+    number = next(i for i, line in enumerate(text.splitlines()) if "nn.LSTM(" in line)
+    start = text.splitlines()[number].index("nn.LSTM(hidden") + len("nn.LSTM(")
+    assert (edit.range.start, edit.range.end) == (types.Position(number, start), types.Position(number, start + 6))
+    assert edit.new_text == "emb"
+
+
+@pytest.mark.asyncio
 async def test_project_configuration_is_respected(client: LanguageClient, tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.cnnlint]\nignore = [\"CNN101\"]\n")
     uri = await open_and_wait(client, tmp_path / "model.py", MODEL)

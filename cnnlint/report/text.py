@@ -1,10 +1,27 @@
-"""Text output: `path:line:col: CODE message`, the source line with a caret, the shape chain as notes."""
+"""Text output: `path:line:col: CODE message`, the source line with a caret, the shape chain as notes. A finding
+`--fix` repairs is marked `[*]` after its code, as ruff marks it, and the summary ends with how many `--fix`
+repairs (and how many more `--unsafe-fixes` would)."""
 
 from __future__ import annotations
 
 
 def _header(d):
-    return f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}"
+    mark = " [*]" if d.fix is not None and d.fix.get("applicability") == "safe" else ""
+    return f"{d.path}:{d.line}:{d.column}: {d.code}{mark} {d.message}"
+
+
+def fixable_line(diagnostics):
+    """'3 fixable with `--fix` (1 more with `--unsafe-fixes`).', or None when no finding has a fix."""
+    safe = sum(1 for d in diagnostics if d.fix is not None and d.fix.get("applicability") == "safe")
+    unsafe = sum(1 for d in diagnostics if d.fix is not None) - safe
+    if not safe and not unsafe:
+        return None
+    return f"{safe} fixable with `--fix`" + (f" ({unsafe} more with `--unsafe-fixes`)" if unsafe else "") + "."
+
+
+def _ending(diagnostics, summary):
+    fixable = fixable_line(diagnostics)
+    return summary + "\n" + (fixable + "\n" if fixable else "")
 
 
 def render_full(diagnostics, summary):
@@ -20,9 +37,8 @@ def render_full(diagnostics, summary):
         for r in d.related:
             out.append(f"     = note: {r.path}:{r.line}:{r.column}: {r.message}")
         out.append("")
-    out.append(summary)
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + ("\n" if out else "") + _ending(diagnostics, summary)
 
 
 def render_concise(diagnostics, summary):
-    return "".join(_header(d) + "\n" for d in diagnostics) + summary + "\n"
+    return "".join(_header(d) + "\n" for d in diagnostics) + _ending(diagnostics, summary)
