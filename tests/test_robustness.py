@@ -111,3 +111,14 @@ def test_null_bytes_and_binary(tmp_path):
     assert {d.code for d in lint_bytes(tmp_path, b"import torch\x00\x00\xff\xfe").diagnostics} <= {"CNN001", "CNN003"}
     assert lint_bytes(tmp_path, b"").diagnostics == []
     assert sys.getrecursionlimit() >= 1000
+
+
+def test_a_list_longer_on_one_path_joins_with_another_value():
+    """`names += ("c",)` under an undecided condition, then an if-expression choosing between a tuple and that
+    list: the join is a value (a for loop still reads it), never an internal error."""
+    source = ("import sys\nimport torch.nn as nn\n\nnames = ('a', 'b')\nif len(sys.argv) > 1:\n"
+              "    names += ('c',)\nchosen = ('a',) if len(sys.argv) > 2 else names\n"
+              "layers = nn.Sequential(*[nn.Linear(4, 4) for _ in chosen])\n")
+    from cnnlint.lint import lint_text
+    result = lint_text(source, "script.py")
+    assert [d.code for d in result.diagnostics] == []
