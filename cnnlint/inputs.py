@@ -18,6 +18,7 @@ import re
 from . import values as V
 from .shapes.common import as_dim
 from .shapes.datasets import IMAGE_DATASETS
+from .shapes.keras_layers import keras_shape
 from .shapes.torch_layers import CONTAINERS
 
 _COMMENT = re.compile(r"#\s*cnnlint:\s*input\s*=\s*(?P<spec>.*)$")
@@ -284,15 +285,6 @@ def guess_input(layer, solver, hint=None):
 
 
 # names for the axes a Keras shape leaves open (None), by the number of axes after the batch: channels last
-KERAS_AXIS_NAMES = {1: ("C",), 2: ("L", "C"), 3: ("H", "W", "C"), 4: ("D", "H", "W", "C")}
-
-
-def keras_shape(declared, solver, batch=None):
-    """A Keras shape (batch axis left out, None for a size left open) as a tensor shape: the batch first, and a
-    symbol of its own for each open size, so that checks reason about every size the model accepts."""
-    names = KERAS_AXIS_NAMES.get(len(declared)) or tuple(f"d{i + 1}" for i in range(len(declared)))
-    dims = tuple(d if isinstance(d, int) else solver.fresh(name) for d, name in zip(declared, names))
-    return (batch if isinstance(batch, int) else solver.symbol("N"),) + dims
 def annotation_inputs(fdef, reader, fresh, skip_self=False):
     """Arguments for a function (or a forward) made from the shape annotations of its parameters, names shared
     between them (`b` in two parameters is one size); None unless the first one has a shape of known rank.

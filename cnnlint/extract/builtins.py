@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 
 from .. import values as V
-from ..inputs import keras_shape
 from ..shapes import dims as D
-from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS
+from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS, keras_shape
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS, layer_is_a
 from ..values import UNKNOWN, Tensor
 

@@ -12,8 +12,7 @@ from ..shapes import functions as FN
 from ..shapes import tensor_values as TV
 from ..shapes.torch_layers import CONTAINERS, LAYERS, SIZE_PARAMS, WRAPPERS
 from ..values import UNKNOWN, Tensor
-from ..inputs import keras_shape
-from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS
+from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS, keras_shape
 from .imports import canonical, dotted
 from .builtins import module_method
 from .scripts import ScriptValue

@@ -650,3 +650,15 @@ def keras_parameter_count(layer, input_shape):
         return fn(layer, input_shape)
     except (TypeError, ValueError):
         return None
+
+
+# -- Keras shapes as tensor shapes -----------------------------------------------------------------------------
+KERAS_AXIS_NAMES = {1: ("C",), 2: ("L", "C"), 3: ("H", "W", "C"), 4: ("D", "H", "W", "C")}
+
+
+def keras_shape(declared, solver, batch=None):
+    """A Keras shape (batch axis left out, None for a size left open) as a tensor shape: the batch first, and a
+    symbol of its own for each open size, so that checks reason about every size the model accepts."""
+    names = KERAS_AXIS_NAMES.get(len(declared)) or tuple(f"d{i + 1}" for i in range(len(declared)))
+    dims = tuple(d if isinstance(d, int) else solver.fresh(name) for d, name in zip(declared, names))
+    return (batch if isinstance(batch, int) else solver.symbol("N"),) + dims
