@@ -77,3 +77,19 @@ def test_isinstance_between_layer_classes_agrees_with_torch():
                 assert said == truth, (a, b, said)
     assert decided > 0.9 * len(names) ** 2
     assert layer_is_a("torch.nn.Sequential", "torch.nn.Identity") is False
+
+
+def test_container_attributes_agree_with_torch():
+    """hasattr on torch's containers: every name cnnlint says a container has or lacks, torch agrees."""
+    from cnnlint.shapes.torch_layers import CONTAINER_ATTRS, MODULE_ATTRS, container_has
+    made = {"torch.nn.Sequential": torch.nn.Sequential(torch.nn.ReLU()), "torch.nn.ModuleList": torch.nn.ModuleList(
+        [torch.nn.ReLU()]), "torch.nn.ModuleDict": torch.nn.ModuleDict({"a": torch.nn.ReLU()}),
+            "torch.nn.ParameterList": torch.nn.ParameterList(), "torch.nn.ParameterDict": torch.nn.ParameterDict()}
+    names = set(MODULE_ATTRS).union(*CONTAINER_ATTRS.values(), {"init_weights", "reset_parameters", "0", "a", "fc"})
+    for kind, module in made.items():
+        for name in names:
+            said = container_has(kind, name, dict.fromkeys(module._modules))
+            if said is not None:
+                assert said == hasattr(module, name), (kind, name, said)
+    public = {n for n in dir(torch.nn.Module) if not n.startswith("_")} | {"training"}
+    assert public <= MODULE_ATTRS | {"T_destination"}

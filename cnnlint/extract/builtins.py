@@ -8,7 +8,7 @@ import math
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS, keras_shape
-from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS, layer_is_a
+from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS, container_has, layer_is_a
 from ..values import UNKNOWN, Tensor
 
 from .domain import (Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
@@ -260,6 +260,8 @@ class BuiltinsMixin:
             if name != "__len__" and layer.kind == "torch.nn.ModuleDict" and not layer.args.get("__opaque__"):
                 return PList(getattr(children, name)())
             return UNKNOWN
+        if container_has(layer.kind, name, children) is False:
+            return UNKNOWN        # no such method: Python raises there, the container is left as it is
         layer.args["__opaque__"] = True
         return UNKNOWN
 
@@ -479,6 +481,9 @@ class BuiltinsMixin:
                 return True if found is not None and not isinstance(found, V.External) else UNKNOWN
             if len(args) == 2 and isinstance(args[0], V.External) and isinstance(args[1], str):
                 return True if known_torch_name(f"{args[0].name}.{args[1]}") else UNKNOWN
+            if len(args) == 2 and isinstance(args[0], V.Layer) and isinstance(args[1], str):
+                found = container_has(args[0].kind, args[1], args[0].children)
+                return UNKNOWN if found is None else found
             return UNKNOWN
         if name == "dir" and len(args) == 1 and isinstance(args[0], V.External):
             return TorchNames(args[0].name)

@@ -464,6 +464,30 @@ SIZE_PARAMS = {"in_channels", "out_channels", "in_features", "out_features", "nu
 WRAPPERS = {"torch.nn.DataParallel", "torch.nn.parallel.DataParallel", "torch.nn.parallel.DistributedDataParallel"}
 CONTAINERS = {"torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict", "torch.nn.ParameterList",
               "torch.nn.ParameterDict", "keras.Sequential"} | WRAPPERS
+# the public attributes every nn.Module has, and those torch's containers add (checked against torch in
+# tests/test_module_state.py): `hasattr(nn.Sequential(...), "init_weights")` is False, and calling it raises
+MODULE_ATTRS = frozenset("""add_module apply bfloat16 buffers call_super_init children compile cpu cuda double
+dump_patches eval extra_repr float forward get_buffer get_extra_state get_parameter get_submodule half ipu
+load_state_dict modules mtia named_buffers named_children named_modules named_parameters parameters
+register_backward_hook register_buffer register_forward_hook register_forward_pre_hook register_full_backward_hook
+register_full_backward_pre_hook register_load_state_dict_post_hook register_load_state_dict_pre_hook register_module
+register_parameter register_state_dict_post_hook register_state_dict_pre_hook requires_grad_ set_extra_state
+set_submodule share_memory state_dict to to_empty train type xpu zero_grad training T_destination""".split())
+CONTAINER_ATTRS = {f"torch.nn.{k}": frozenset(v.split()) for k, v in {
+    "Sequential": "append extend insert pop", "ModuleList": "append extend insert pop",
+    "ModuleDict": "clear items keys pop update values", "ParameterList": "append extend",
+    "ParameterDict": "clear copy fromkeys get items keys pop popitem setdefault update values"}.items()}
+
+
+def container_has(kind: str, name: str, children=()):
+    """hasattr(a torch container, name): True, False, or None (a private name: not said)."""
+    if kind not in CONTAINER_ATTRS:
+        return None
+    if name in MODULE_ATTRS or name in CONTAINER_ATTRS[kind] or name in children:   # children are attributes
+        return True
+    return None if name.startswith("_") else False
+
+
 # containers that run their children in order
 SEQUENTIALS = {"torch.nn.Sequential", "keras.Sequential"} | WRAPPERS
 
