@@ -213,7 +213,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
             self.exec_local_import(small, frame)
         elif isinstance(small, cst.Del):
-            pass
+            self.delete(small.target, frame)
 
     def exec_local_import(self, small, frame):
         package = self.file.package
@@ -534,6 +534,62 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 self.set_script_attr(obj, key, value, frame)      # cfg["width"] = 64 of a dict read by attribute
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
+
+    def delete(self, target, frame):
+        """`del x`, `del d[k]`, `del xs[i]`, `del self.attr`: what assigning does, undone. Under a condition not
+        decided, a key deleted is maybe there; what cannot be said (an unknown key, a slice) poisons the object."""
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                self.delete(element.value, frame)
+        elif isinstance(target, cst.Name):
+            if frame.uncertain:
+                frame.locals[target.value] = UNKNOWN
+            else:
+                frame.locals.pop(target.value, None)
+        elif isinstance(target, cst.Attribute):
+            obj = self.eval(target.value, frame)
+            if isinstance(obj, V.Instance):
+                self.changed(obj)
+                if frame.uncertain:
+                    obj.attrs[target.attr.value] = UNKNOWN
+                    obj.modules.pop(target.attr.value, None)
+                else:
+                    obj.attrs.pop(target.attr.value, None)
+                    obj.modules.pop(target.attr.value, None)
+        elif isinstance(target, cst.Subscript):
+            obj = self.eval(target.value, frame)
+            index = target.slice[0].slice if len(target.slice) == 1 else None
+            key = self.eval(index.value, frame) if isinstance(index, cst.Index) else UNKNOWN
+            if isinstance(obj, (PList, PDict)):
+                self.changed(obj)
+                if not isinstance(key, (str, int)) or isinstance(key, bool) or obj.poisoned:
+                    obj.poisoned = True
+                elif isinstance(obj, PDict) and frame.uncertain > obj.born:
+                    obj.maybe.add(key)
+                    obj[key] = UNKNOWN
+                elif isinstance(obj, PList) and frame.uncertain > obj.born:
+                    obj.poisoned = True
+                else:
+                    self.mutate(obj, frame)
+                    try:
+                        del obj[key]
+                        if isinstance(obj, PDict):
+                            obj.maybe.discard(key)
+                    except (IndexError, KeyError, TypeError):
+                        obj.poisoned = True
+            elif isinstance(obj, V.Layer) and obj.kind in CONTAINERS:
+                self.changed(obj)
+                children = list(obj.children.items())
+                if frame.uncertain or not isinstance(key, (str, int)) or isinstance(key, bool):
+                    obj.args["__opaque__"] = True
+                elif obj.kind == "torch.nn.ModuleDict" and isinstance(key, str) and key in obj.children:
+                    del obj.children[key]
+                elif obj.kind in ("torch.nn.Sequential", "torch.nn.ModuleList") and isinstance(key, int) and \
+                        -len(children) <= key < len(children):
+                    del children[key]             # torch numbers what is left again
+                    obj.children = {str(i): m for i, (_, m) in enumerate(children)}
+                else:
+                    obj.args["__opaque__"] = True
 
     def changed(self, obj=None):
         """The state of `obj` (of something unnamed, with None) changes: no call doing that is pure, and no

@@ -389,8 +389,8 @@ class TorchMixin:
             layer.children = {"module": wrapped}
         elif kind == "torch.nn.Sequential":
             if len(args) == 1 and isinstance(args[0], dict):
-                if getattr(args[0], "poisoned", False):
-                    layer.args["__opaque__"] = True
+                if getattr(args[0], "poisoned", False) or getattr(args[0], "maybe", None):
+                    layer.args["__opaque__"] = True      # modules there on some paths only
                 layer.children = {str(k): v for k, v in args[0].items()}
             else:
                 layer.children = {str(i): v for i, v in enumerate(args)}
@@ -404,6 +404,8 @@ class TorchMixin:
             source = args[0] if args else kwargs.get("modules", {})
             if isinstance(source, dict) and not getattr(source, "poisoned", False):
                 layer.children = {str(k): v for k, v in source.items()}
+                if getattr(source, "maybe", None):
+                    layer.args["__opaque__"] = True      # modules there on some paths only
             elif isinstance(source, list) and not source.poisoned and all(
                     isinstance(p, tuple) and len(p) == 2 for p in source):
                 layer.children = {str(k): v for k, v in source}
