@@ -37,6 +37,20 @@ def _constructible(cls) -> bool:
     return not isinstance(init, cst.FunctionDef) or _callable_bare(init, skip_self=True)
 
 
+def _declares_arguments(cls) -> bool:
+    """Whether a class's constructor has parameters without defaults that the code may declare a class for (an
+    annotation, or a class body naming the parameter): interp.declared_arguments decides."""
+    init, _ = cls.lookup("__init__")
+    return isinstance(init, cst.FunctionDef)
+
+
+def _build_alone(run, cls):
+    """A model class built on its own: with its defaults, and an instance of the declared class of each parameter
+    that has none (a transformers model, given its config class built with its defaults)."""
+    kwargs = run.interp.declared_arguments(cls)
+    return None if kwargs is None else run.interp.instantiate(cls, [], kwargs, cls.node)
+
+
 def _concrete_shape(shape, solver, dtype):
     dims = []
     for d in shape:
@@ -71,10 +85,10 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             spec = forced_input or comments.get(name)
             if spec is None and name in already_run:
                 continue
-            if not _constructible(value):
+            if not _constructible(value) and not _declares_arguments(value):
                 continue
-            runs.append(_run_model(ctx, lambda run, cls=value: run.interp.instantiate(cls, [], {}, cls.node),
-                                   name, spec, hint, "input" if forced_input else "comment"))
+            runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, spec, hint,
+                                   "input" if forced_input else "comment"))
             if spec is None:
                 standalone[id(runs[-1])] = value
         elif isinstance(value, V.Layer) and value.kind in SEQUENTIALS and (

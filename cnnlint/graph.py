@@ -22,7 +22,9 @@ from .shapes.torch_layers import CONTAINERS, LAYERS, SEQUENTIALS
 from .values import UNKNOWN, Tensor
 
 STEP_BUDGET = 400_000     # evaluator steps one run may take
-SUBCLASS_CALL = "module.subclass_forward"    # a call of a layer subclass that runs its own forward
+SUBCLASS_CALL = "module.subclass_forward"
+# ops that read a tensor's sizes and leave it as it is: a probe's input goes on to its first layer after them
+_READS_SIZES = {"Tensor.size", "Tensor.dim", "Tensor.ndimension", "Tensor.numel", "torch.numel"}    # a call of a layer subclass that runs its own forward
 
 
 @dataclass
@@ -158,7 +160,7 @@ class Run:
         impossible sizes made unknown, so one collapse is reported once, not again by every layer after it.
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
-        if self.probe is not None and any(t is self.probe for t in _tensors_in(
+        if self.probe is not None and op not in _READS_SIZES and any(t is self.probe for t in _tensors_in(
                 list(bound.values()) if isinstance(bound, dict) else bound)):
             raise ProbeHit(None)           # an op changes the input before any layer sees it
         nid = self.graph.number_of_nodes()

@@ -201,7 +201,9 @@ def join(a, b):
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and type(a) is type(b):
         return type(a)(join(x, y) for x, y in zip(a, b)) if type(a) is not tuple else tuple(
             join(x, y) for x, y in zip(a, b))
-    tail = _tail(a, b) or _tail(b, a)
+    tail = _tail(a, b)
+    if tail is None:
+        tail = _tail(b, a)         # (a Tail has no truth value: never `or`)
     if tail is not None:
         return tail
     if type(a) is type(b) and isinstance(a, (int, float, str, bool, D.Expr)) and a == b:

@@ -104,6 +104,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         self.depth = 0
         self.stack = []
         self.shape_envs = [{}]     # names of annotated sizes -> sizes, per function call (the module's first)
+        self.last_lookup = None    # (instance, found): the last attribute lookup on an instance of the code
 
     # -- statements -----------------------------------------------------------------------------------------
     def exec_body(self, stmts, frame):
@@ -544,15 +545,26 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
 
     def set_attr(self, obj, name, value, frame):
         self.changed(obj)
-        if isinstance(obj, V.Instance):
+        if isinstance(obj, V.Instance) and obj.cls.hook("__setattr__") is not None:
+            self.call_hook(obj, "__setattr__", [name, value])     # the class's own __setattr__ decides
+        elif isinstance(obj, V.Instance):
+            self.store_attr(obj, name, value)
+        elif isinstance(obj, ScriptValue):
+            self.set_script_attr(obj, name, value, frame)
+
+    def store_attr(self, obj, name, value):
+        """object.__setattr__: a property's setter, else the instance's attribute (a module: registered)."""
+        obj.looked_up = None
+        setter, owner = obj.cls.setter(name)
+        if setter is not None:
+            self.call_function(V.Function(setter, owner, obj), [value], {}, None)
+        else:
             if V.is_module(value):
                 obj.modules[name] = value
                 obj.attrs.pop(name, None)
             else:
                 obj.modules.pop(name, None)
                 obj.attrs[name] = value
-        elif isinstance(obj, ScriptValue):
-            self.set_script_attr(obj, name, value, frame)
 
     # -- expressions ----------------------------------------------------------------------------------------
     def eval(self, node, frame):
@@ -1069,6 +1081,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         it; `frames`, a list, receives the frame it ran in."""
         fdef = func.node
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
+            for value in [func.bound, *args, *kwargs.values()]:
+                if isinstance(value, V.Instance):
+                    value.open = True        # what the call would have set on it is not known
             return UNKNOWN
         key = _memo_key(func, args, kwargs)
         memo = func.ns.memo if key is not None and func.ns is not None else None
@@ -1223,33 +1238,43 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         return self.eval(param.default, self.file.global_frame)
 
     # -- attributes ---------------------------------------------------------------------------------------------
+    def instance_attr(self, base, name, node):
+        """object.__getattribute__ of an instance of a class of the code."""
+        self.last_lookup = (base, True)
+        if name in base.attrs:
+            return base.attrs[name]
+        if name in base.modules:
+            return base.modules[name]
+        if name == "__dict__":
+            return base.attrs        # read as a dict (`self.__dict__.get(key)`)
+        member, owner = base.cls.lookup(name)
+        if isinstance(member, cst.FunctionDef):
+            func = V.Function(member, owner, base)
+            if any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property")
+                   for d in member.decorators):
+                return self.call_function(func, [], {}, node)
+            return func
+        if member is not None:
+            return member
+        if base.base is not None and name in ("weight", "bias") + LAYERS[base.base.kind].params:
+            return self.layer_attr(base.base, name)
+        if name == "_modules":
+            return base.modules
+        if module_method(base, name) is not None or name in _CONTAINER_READS and base.cls.container_kind():
+            return BuiltinMethod(base, name)
+        if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
+                name == "add_weight" and V.is_keras(base)):
+            return BuiltinMethod(base, name)
+        if name == "build" and base.cls.keras_kind() == "model":
+            return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
+        self.last_lookup = (base, False)           # not there (builtins.surely_absent asks)
+        return UNKNOWN
+
     def get_attr(self, base, name, node, frame):
         if isinstance(base, V.Instance):
-            if name in base.attrs:
-                return base.attrs[name]
-            if name in base.modules:
-                return base.modules[name]
-            member, owner = base.cls.lookup(name)
-            if isinstance(member, cst.FunctionDef):
-                func = V.Function(member, owner, base)
-                if any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property")
-                       for d in member.decorators):
-                    return self.call_function(func, [], {}, node)
-                return func
-            if member is not None:
-                return member
-            if base.base is not None and name in ("weight", "bias") + LAYERS[base.base.kind].params:
-                return self.layer_attr(base.base, name)
-            if name == "_modules":
-                return base.modules
-            if module_method(base, name) is not None or name in _CONTAINER_READS and base.cls.container_kind():
-                return BuiltinMethod(base, name)
-            if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
-                    name == "add_weight" and V.is_keras(base)):
-                return BuiltinMethod(base, name)
-            if name == "build" and base.cls.keras_kind() == "model":
-                return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
-            return UNKNOWN
+            if base.cls.hook("__getattribute__") is not None:
+                return self.hooked_attr(base, name, node)       # the class's own lookup
+            return self.instance_attr(base, name, node)
         if isinstance(base, V.ClassValue):
             member, owner = base.lookup(name)
             if isinstance(member, cst.FunctionDef):
