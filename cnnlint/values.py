@@ -81,6 +81,7 @@ class Instance:
     looked_up: Optional[dict] = field(default=None, repr=False)
     # its attributes may have been set where we did not see it (passed to code we do not read, a method not run)
     open: bool = field(default=False, repr=False)
+    items: Any = field(default=None, repr=False)     # a subclass of dict / OrderedDict: the dict it is
 
     @property
     def type_name(self):

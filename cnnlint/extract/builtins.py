@@ -30,6 +30,8 @@ class BuiltinsMixin:
             return self.call_script_method(obj, name, args, kwargs, frame, node)
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
+        if isinstance(obj, V.Instance) and name == "get" and args and obj.cls.hook("__getitem__") is not None:
+            return self.mapping_lookup(obj, args[0], node)       # Mapping.get of a class with its own __getitem__
         if isinstance(obj, V.Instance) and name == "add_weight":
             return keras_weight(args, kwargs)
         if isinstance(obj, V.Instance):

@@ -25,7 +25,7 @@ from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, 
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
-from .torch_calls import TorchMixin, enum_lookup
+from .torch_calls import TorchMixin, enum_lookup, is_mapping
 
 
 _BINOPS = {
@@ -768,6 +768,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             if isinstance(right, TorchNames):
                 r = right.has(left)
                 return r if r is UNKNOWN or isinstance(op, cst.In) else not r
+            if isinstance(right, V.Instance) and right.items is not None and right.cls.hook("__contains__") is None:
+                return self.compare(op, left, right.items)              # a subclass of dict: its items
+            if isinstance(right, V.Instance) and is_mapping(right) and right.cls.hook("__contains__") is None:
+                found = self.mapping_lookup(right, left, None)         # Mapping.__contains__: self[key] works
+                return UNKNOWN if found is UNKNOWN else isinstance(op, cst.In)
             if isinstance(right, V.Layer) and right.kind == "torch.nn.ModuleDict" and isinstance(left, str):
                 r = left in right.children
                 return r if isinstance(op, cst.In) else not r
@@ -956,6 +961,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return children[index] if -len(children) <= index < len(children) else UNKNOWN
             if isinstance(index, str):
                 return base.children.get(index, UNKNOWN)
+        if isinstance(base, V.Instance) and base.cls.hook("__getitem__") is not None and \
+                not base.cls.is_module_class():
+            return self.mapping_lookup(base, index, node)      # the class's own __getitem__
+        if isinstance(base, V.Instance) and base.items is not None:
+            return self.index(base.items, index, node)         # a subclass of dict
         if isinstance(base, V.Instance) and isinstance(index, int):
             children = list(base.modules.values())
             return children[index] if -len(children) <= index < len(children) else UNKNOWN
@@ -1267,6 +1277,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return BuiltinMethod(base, name)
         if name == "build" and base.cls.keras_kind() == "model":
             return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
+        if name == "get" and is_mapping(base):
+            return BuiltinMethod(base, name)
         self.last_lookup = (base, False)           # not there (builtins.surely_absent asks)
         return UNKNOWN
 

@@ -241,6 +241,10 @@ class TorchMixin:
             seen[name] = value
         return seen[name]
 
+    def mapping_lookup(self, obj, key, node):
+        """`obj[key]` of an instance whose class defines __getitem__ (a registry kept in a Mapping subclass)."""
+        return self.call_hook(obj, "__getitem__", [key], node)
+
     def call_hook(self, obj, name, args, node=None):
         """Run a method the class defines for what Python does implicitly (`__getattribute__`, `__setattr__`)."""
         method, owner = obj.cls.hook(name)
@@ -392,6 +396,12 @@ class TorchMixin:
             # Keras names a layer (or model) when it is constructed: name=, else snake_case of its class + counter
             given = kwargs.get("name")
             instance.path = given if isinstance(given, str) else self.run.keras_auto_name(instance.type_name)
+        if names & _DICTS or any(isinstance(b, Builtin) and b.name == "dict" for c in instance.cls.mro()
+                                 for b in c.bases):
+            # a subclass of dict (a registry with its own __getitem__): the items it is made with
+            items = self.call_builtin("dict", args, kwargs, node, self.frames[-1] if self.frames else
+                                      self.file.global_frame)
+            instance.items = items if isinstance(items, PDict) else None
         if "torch.nn.Sequential" in names:
             container = self.build_container("torch.nn.Sequential", args, kwargs, node)
             instance.modules.update(container.children)
@@ -424,6 +434,13 @@ class TorchMixin:
                 isinstance(args[0], str):
             self.store_attr(sup.instance, args[0], args[1])                 # object.__setattr__
             return None
+        if isinstance(sup.instance, V.Instance) and sup.instance.items is not None and name in _DICT_READS:
+            items = sup.instance.items          # dict's own methods, on the items the instance holds
+            if name == "__getitem__":
+                return self.index(items, args[0], node) if len(args) == 1 else UNKNOWN
+            return self.call_builtin_method(BuiltinMethod(items, name), args, kwargs, None, node)
+        if name == "get" and isinstance(sup.instance, V.Instance) and is_mapping(sup.instance) and args:
+            return self.mapping_lookup(sup.instance, args[0], node)        # Mapping.get: self[key]
         if name == "__init__" and isinstance(sup.instance, V.Instance):
             self.init_external_base(sup.instance, sup.after.external_bases() if isinstance(
                 sup.after, V.ClassValue) else [], args, kwargs, node)
@@ -828,6 +845,18 @@ def _record_class(node, bases, imports):
             return True
     return any(isinstance(b, V.External) and b.name in ("typing.NamedTuple", "typing_extensions.NamedTuple")
                for b in bases)
+
+
+_DICTS = {"collections.OrderedDict", "typing.OrderedDict", "collections.UserDict"}
+_DICT_READS = {"__getitem__", "get", "keys", "values", "items"}
+_MAPPINGS = {"collections.abc.Mapping", "collections.abc.MutableMapping", "typing.Mapping", "typing.MutableMapping"}
+
+
+def is_mapping(instance):
+    """An instance of a class of the code that implements the Mapping protocol through its own __getitem__: its
+    get() and `in` are what Mapping makes of it."""
+    return instance.cls.hook("__getitem__") is not None and any(
+        b.name in _MAPPINGS for b in instance.cls.external_bases())
 
 
 def _builds_bare(cls):
