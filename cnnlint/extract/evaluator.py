@@ -817,13 +817,15 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             right = self.eval(node.right, frame)
             if t is True:
                 return right
-            return False if truth(right) is False else UNKNOWN
+            # left when it is falsy, else right: False only when both are bools
+            return False if truth(right) is False and _bools(node.left, left, right) else join(left, right)
         if t is True:
             return left
         right = self.eval(node.right, frame)
         if t is False:
             return right
-        return True if truth(right) is True else UNKNOWN
+        # `out_channels or in_channels`: left when it is truthy, else right (True only when both are bools)
+        return True if truth(right) is True and _bools(node.left, left, right) else join(left, right)
 
     def eval_UnaryOperation(self, node, frame):
         value = self.eval(node.expression, frame)
@@ -1333,6 +1335,13 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(base, (list, dict, str, tuple, set)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _bools(left_node, left, right):
+    """Whether `left and/or right` is a bool whatever the undecided left is: right is one, and left is one too, or
+    a comparison or a `not` (a bool the evaluator could not decide)."""
+    return isinstance(right, bool) and (isinstance(left, bool) or isinstance(left_node, cst.Comparison) or (
+        isinstance(left_node, cst.UnaryOperation) and isinstance(left_node.operator, cst.Not)))
 
 
 def _enum_equal(a, b):
