@@ -261,8 +261,9 @@ _NO_ANSWER = object()
 def _probe(run, model, given=None, pins=None):
     """The first layer a model applies to its input, found by running its forward, on a copy of the model, with an
     input of unknown shape (the probe) until a layer is called: the layer when it receives the probe itself, on a
-    path the code surely takes (its ifs decided, its loops unrolled); None when an op or another layer comes
-    first; _NO_ANSWER when no layer is reached (the reading of forward's text, inputs.first_layer, then decides).
+    path the code surely takes (its ifs decided, its loops unrolled); None when another layer, or an op that changes
+    the input in place, comes first (ops that make other tensors of it, `input_ids.size()` or position ids made from
+    it, leave the input as it is); _NO_ANSWER when no layer is reached (the reading of forward's text, inputs.first_layer, then decides).
     With a guessed input `given` as the probe and a dict as `pins`, what the code asserts of the input's sizes
     before its first layer (`_assert(H == self.img_size[0])`: a model built for one image size) goes into `pins`."""
     if not (isinstance(model, V.Instance) and model.cls.keras_kind() is None or

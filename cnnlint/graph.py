@@ -22,9 +22,7 @@ from .shapes.torch_layers import CONTAINERS, LAYERS, SEQUENTIALS
 from .values import UNKNOWN, Tensor
 
 STEP_BUDGET = 400_000     # evaluator steps one run may take
-SUBCLASS_CALL = "module.subclass_forward"
-# ops that read a tensor's sizes and leave it as it is: a probe's input goes on to its first layer after them
-_READS_SIZES = {"Tensor.size", "Tensor.dim", "Tensor.ndimension", "Tensor.numel", "torch.numel"}    # a call of a layer subclass that runs its own forward
+SUBCLASS_CALL = "module.subclass_forward"    # a call of a layer subclass that runs its own forward
 
 
 @dataclass
@@ -67,6 +65,12 @@ class ModelRun:
     output_nodes: list = field(default_factory=list)    # graph nodes of the tensors the model returns
     run: object = field(default=None, repr=False)
     call: object = field(default=None, repr=False)      # the CST call that ran it (`model(x)`), when there is one
+
+
+def _in_place(op):
+    """An op that changes its input tensor itself: `x.unsqueeze_(1)`, `x.copy_(y)`."""
+    name = op.rsplit(".", 1)[-1]
+    return name.endswith("_") and not name.endswith("__")
 
 
 def _keras_composite(module):
@@ -160,9 +164,11 @@ class Run:
         impossible sizes made unknown, so one collapse is reported once, not again by every layer after it.
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
-        if self.probe is not None and op not in _READS_SIZES and any(t is self.probe for t in _tensors_in(
+        if self.probe is not None and _in_place(called or op) and any(t is self.probe for t in _tensors_in(
                 list(bound.values()) if isinstance(bound, dict) else bound)):
             raise ProbeHit(None)           # an op changes the input before any layer sees it
+        # (an op that makes another tensor of it leaves the input as it is: `input_ids.size()`, position ids made
+        # from it; the first layer given the input itself still names its shape)
         nid = self.graph.number_of_nodes()
         self.effects += 1
         self.external += 1
