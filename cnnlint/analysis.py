@@ -44,6 +44,16 @@ def _declares_arguments(cls) -> bool:
     return isinstance(init, cst.FunctionDef)
 
 
+MAX_DECLARED_BUILDS = 4
+
+
+def _runs_alone(cls) -> bool:
+    """Whether a model class is worth building on its own: it has a forward (or Keras call) of the code, or is a
+    container that runs its modules."""
+    method, _ = cls.lookup(cls.call_method())
+    return isinstance(method, cst.FunctionDef) or cls.container_kind() is not None
+
+
 def _build_alone(run, cls):
     """A model class built on its own: with its defaults, and an instance of the declared class of each parameter
     that has none (a transformers model, given its config class built with its defaults)."""
@@ -79,6 +89,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     hint = dataset_hint(source)
     already_run = {r.name for r in script.model_runs}
     standalone = {}     # id(run) -> the class it built with its defaults, on no stated input
+    declared = []       # (name, class) of the classes built with the classes their parameters declare
 
     for name, value in list(ctx.globals.items()):
         if isinstance(value, V.ClassValue) and (value.is_torch_module() or value.keras_kind() == "model"):
@@ -86,6 +97,10 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             if spec is None and name in already_run:
                 continue
             if not _constructible(value) and not _declares_arguments(value):
+                continue
+            if not _constructible(value) and spec is None:
+                if _runs_alone(value):
+                    declared.append((name, value))     # built below, the file's last classes first
                 continue
             runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, spec, hint,
                                    "input" if forced_input else "comment"))
@@ -100,6 +115,19 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
         elif V.is_module(value) and name in comments:
             # `model = Net(...)` under a `# cnnlint: input=` comment (or named in the configuration)
             runs.append(_run_model(ctx, lambda run, m=value: m, name, comments[name], hint))
+
+    # a class built with the classes its parameters declare (a transformers model, given its config class with its
+    # defaults): the file's heads come last and hold its other classes, so the last first, none that a model run
+    # already holds (a BertLayer inside BertForMaskedLM), and at most MAX_DECLARED_BUILDS of them
+    built = 0
+    for name, value in reversed(declared):
+        if built >= MAX_DECLARED_BUILDS:
+            break
+        if id(value) in _component_classes(runs):
+            continue
+        runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint))
+        standalone[id(runs[-1])] = value
+        built += 1
 
     for stmt in module.body:
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
