@@ -125,7 +125,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             break
         if id(value) in _component_classes(runs):
             continue
-        runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint))
+        runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint, definite=True))
         standalone[id(runs[-1])] = value
         built += 1
 
@@ -234,16 +234,17 @@ def _run_annotated_function(ctx, func):
     return run
 
 
-def _run_model(ctx, build, name, spec, hint, source="comment"):
+def _run_model(ctx, build, name, spec, hint, source="comment", definite=False):
     run = _new_run(ctx)
     try:
-        return _run_model_in(run, build, name, spec, hint, source)
+        return _run_model_in(run, build, name, spec, hint, source, definite)
     finally:
         _spend(ctx, run)
 
 
-def _run_model_in(run, build, name, spec, hint, source="comment"):
-    """source: "comment" for an input the comment or the configuration gives, "input" for `--input`."""
+def _run_model_in(run, build, name, spec, hint, source="comment", definite=False):
+    """source: "comment" for an input the comment or the configuration gives, "input" for `--input`; definite:
+    guess an input only of the rank its first layer fixes (see _call_on_guess)."""
     try:
         model = build(run)
         if not V.is_module(model):
@@ -253,21 +254,30 @@ def _run_model_in(run, build, name, spec, hint, source="comment"):
             args = [_concrete_shape(s, run.solver, dtype if i == 0 else None) for i, s in enumerate(shapes)]
             run.call_module(run.interp, model, args, {}, None, name=name, source=source)
         else:
-            _call_on_guess(run, model, name, hint)
+            _call_on_guess(run, model, name, hint, definite)
     except (BudgetExceeded, RecursionError):
         pass
     return run
 
 
-def _call_on_guess(run, model, name, hint):
-    """Run a model on the shapes its forward's annotations give, else on a guess from its first layer."""
+# first layers that take inputs of any rank (a Linear acts on the last axis of (N, *, F)): the rank of a guess
+# made from them is a guess too
+_ANY_RANK = {"Linear", "LayerNorm", "RMSNorm"}
+
+
+def _call_on_guess(run, model, name, hint, definite=False):
+    """Run a model on the shapes its forward's annotations give, else on a guess from its first layer (with
+    `definite`, only a first layer that fixes the input's rank: an embedding, a convolution, not a Linear)."""
     if _call_on_annotation(run, model, name):
         return
     if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
         guessed = keras_input(model, run.solver)
     else:
         found = _probe(run, model)
-        guessed = guess_input(first_layer(run.interp, model) if found is _NO_ANSWER else found, run.solver, hint)
+        layer = first_layer(run.interp, model) if found is _NO_ANSWER else found
+        if definite and layer is not None and layer.type_name in _ANY_RANK:
+            return
+        guessed = guess_input(layer, run.solver, hint)
     if guessed is None:
         return
     shape, source = guessed

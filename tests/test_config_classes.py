@@ -167,3 +167,36 @@ model = Net()
 out = model(torch.randn(2, 8))
 """
     assert lint_source(source, "hasattr_open.py") == []
+
+
+SEQUENCE_HEAD = """
+import dataclasses
+
+import torch
+from torch import nn
+
+
+@dataclasses.dataclass
+class SeqConfig:
+    width: int = 8
+
+
+class SeqHead(nn.Module):
+    def __init__(self, config: SeqConfig):
+        super().__init__()
+        self.fc = nn.Linear(config.width, config.width)
+        self.conv = nn.Conv1d(config.width, config.width, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(self.fc(x).transpose(1, 2))
+"""
+
+
+def test_a_model_built_with_its_config_is_not_run_on_a_rank_its_first_layer_does_not_fix():
+    """A Linear first takes (N, *, F): a guessed 2-D input would make `.transpose(1, 2)` look out of range, where
+    the model runs on the (N, L, F) it is written for."""
+    assert lint_source(SEQUENCE_HEAD, "seq_head.py") == []
+    namespace = {}
+    exec(compile(SEQUENCE_HEAD, "seq_head.py", "exec"), namespace)
+    model = namespace["SeqHead"](namespace["SeqConfig"]())
+    assert model(torch.randn(2, 5, 8)).shape == (2, 8, 5)
