@@ -267,13 +267,14 @@ _ANY_RANK = {"Linear", "LayerNorm", "RMSNorm"}
 
 def _call_on_guess(run, model, name, hint, definite=False):
     """Run a model on the shapes its forward's annotations give, else on a guess from its first layer (with
-    `definite`, only a first layer that fixes the input's rank: an embedding, a convolution, not a Linear)."""
+    `definite`, a model built with declared arguments: its input found past the ops that read it, and only from a
+    first layer that fixes the input's rank: an embedding, a convolution, not a Linear)."""
     if _call_on_annotation(run, model, name):
         return
     if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
         guessed = keras_input(model, run.solver)
     else:
-        found = _probe(run, model)
+        found = _probe(run, model, past_ops=definite)
         layer = first_layer(run.interp, model) if found is _NO_ANSWER else found
         if definite and layer is not None and layer.type_name in _ANY_RANK:
             return
@@ -283,7 +284,7 @@ def _call_on_guess(run, model, name, hint, definite=False):
     shape, source = guessed
     dtype = "long" if source == "guess-long" else "float"
     pins = {}
-    _probe(run, model, Tensor(shape, dtype=dtype), pins)
+    _probe(run, model, Tensor(shape, dtype=dtype), pins, past_ops=definite)
     shape = tuple(D.substitute(d, pins) for d in shape)
     for d in shape:
         if isinstance(d, D.Expr):
@@ -296,12 +297,12 @@ PROBE_BUDGET = 200_000
 _NO_ANSWER = object()
 
 
-def _probe(run, model, given=None, pins=None):
+def _probe(run, model, given=None, pins=None, past_ops=False):
     """The first layer a model applies to its input, found by running its forward, on a copy of the model, with an
     input of unknown shape (the probe) until a layer is called: the layer when it receives the probe itself, on a
-    path the code surely takes (its ifs decided, its loops unrolled); None when another layer, or an op that changes
-    the input in place, comes first (ops that make other tensors of it, `input_ids.size()` or position ids made from
-    it, leave the input as it is); _NO_ANSWER when no layer is reached (the reading of forward's text, inputs.first_layer, then decides).
+    path the code surely takes (its ifs decided, its loops unrolled); None when another layer or an op comes first
+    (with `past_ops`, only an op that changes the input in place: ops that make other tensors of it,
+    `input_ids.size()` or position ids made from it, leave the input as it is); _NO_ANSWER when no layer is reached (the reading of forward's text, inputs.first_layer, then decides).
     With a guessed input `given` as the probe and a dict as `pins`, what the code asserts of the input's sizes
     before its first layer (`_assert(H == self.img_size[0])`: a model built for one image size) goes into `pins`."""
     if not (isinstance(model, V.Instance) and model.cls.keras_kind() is None or
@@ -310,6 +311,7 @@ def _probe(run, model, given=None, pins=None):
     probe = Run(run.file, budget=max(0, min(PROBE_BUDGET, run.steps)))
     probe.probe = Tensor(None) if given is None else given
     probe.pins = pins
+    probe.probe_past_ops = past_ops
     try:
         probe.call_module(probe.interp, probe.interp.clone_module(model, record=False), [probe.probe], {}, None)
     except ProbeHit as hit:

@@ -151,6 +151,7 @@ class Run:
         self.external = 0                    # ... of objects a constructor being remembered did not make
         self.probe = None                    # a probe run's input: the run ends when it reaches a layer (ProbeHit)
         self.pins = None                     # a probe run's {input size symbol: the constant an assert requires}
+        self.probe_past_ops = False          # a probe run goes on past ops that do not change its input in place
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -164,11 +165,11 @@ class Run:
         impossible sizes made unknown, so one collapse is reported once, not again by every layer after it.
         `op` is the table entry's canonical name (torch.zeros is recorded as torch.randn, `a * b` as
         operator.add); `called` is the name the code called, for messages."""
-        if self.probe is not None and _in_place(called or op) and any(t is self.probe for t in _tensors_in(
-                list(bound.values()) if isinstance(bound, dict) else bound)):
+        if self.probe is not None and (not self.probe_past_ops or _in_place(called or op)) and any(
+                t is self.probe for t in _tensors_in(list(bound.values()) if isinstance(bound, dict) else bound)):
             raise ProbeHit(None)           # an op changes the input before any layer sees it
-        # (an op that makes another tensor of it leaves the input as it is: `input_ids.size()`, position ids made
-        # from it; the first layer given the input itself still names its shape)
+        # (with probe_past_ops, an op that makes another tensor of it leaves the input as it is: `input_ids.size()`,
+        # position ids made from it; the first layer given the input itself still names its shape)
         nid = self.graph.number_of_nodes()
         self.effects += 1
         self.external += 1
