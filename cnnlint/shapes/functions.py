@@ -132,9 +132,9 @@ Tensor.sqrt Tensor.rsqrt Tensor.abs Tensor.neg Tensor.clamp Tensor.clamp_ Tensor
 Tensor.clamp_min Tensor.clamp_max Tensor.clamp_min_ Tensor.clamp_max_ torch.clamp_min torch.clamp_max
 Tensor.floor Tensor.ceil Tensor.contiguous Tensor.clone Tensor.detach Tensor.detach_
 Tensor.cpu Tensor.cuda Tensor.requires_grad_
-Tensor.zero_ Tensor.fill_ Tensor.normal_ Tensor.uniform_ Tensor.pow Tensor.pow_ Tensor.square Tensor.reciprocal
+Tensor.zero_ Tensor.fill_ Tensor.normal_ Tensor.uniform_ Tensor.square Tensor.reciprocal
 Tensor.masked_fill Tensor.masked_fill_ Tensor.sin Tensor.cos Tensor.erf Tensor.log1p Tensor.expm1 Tensor.nan_to_num
-Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.pow torch.masked_fill Tensor.bernoulli
+Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.masked_fill Tensor.bernoulli
 Tensor.bernoulli_ Tensor.sigmoid_ Tensor.gelu torch.nn.functional.gelu_ F.hardswish_ F.relu_ F.leaky_relu_ F.elu_
 Tensor.numpy torch.nn.init.normal_ torch.nn.init.zeros_ torch.nn.init.ones_ Tensor.tril torch.tril Tensor.triu
 torch.triu"""
@@ -216,7 +216,7 @@ BINARY = """operator.add operator.sub operator.mul operator.floordiv operator.mo
 torch.add torch.sub torch.mul torch.maximum torch.minimum torch.fmod torch.remainder
 torch.eq torch.ne torch.lt torch.le torch.gt torch.ge torch.logical_and torch.logical_or torch.atan2
 Tensor.add Tensor.sub Tensor.mul Tensor.add_ Tensor.sub_ Tensor.mul_ Tensor.maximum
-Tensor.minimum Tensor.eq Tensor.ne Tensor.lt Tensor.le Tensor.gt Tensor.ge"""
+Tensor.minimum Tensor.eq Tensor.ne Tensor.lt Tensor.le Tensor.gt Tensor.ge torch.pow Tensor.pow Tensor.pow_"""
 
 
 @fn(BINARY, "input, other, *rest, **kwargs")
