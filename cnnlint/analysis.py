@@ -44,7 +44,10 @@ def _declares_arguments(cls) -> bool:
     return isinstance(init, cst.FunctionDef)
 
 
-MAX_DECLARED_BUILDS = 4
+# Classes built with the config class a parameter declares (transformers' models): at most this many per file.
+# Off (0) until they fit the speed budget (transformers `models/` takes ~20 min cold with 4) and a degenerate
+# default configuration (LwDetrConfig()'s empty projector) is told from a bug; the tests turn it on.
+MAX_DECLARED_BUILDS = 0
 
 
 def _runs_alone(cls) -> bool:

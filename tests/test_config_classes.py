@@ -19,6 +19,13 @@ CONFIGS = Path(__file__).resolve().parent.parent / "fixtures" / "torch" / "confi
 SIZES = {"N": 2, "L": 5}          # what the symbols of the guessed input stand for in torch
 
 
+@pytest.fixture(autouse=True)
+def declared_builds(monkeypatch):
+    """Models given their declared config class are built only when enabled (cnnlint.analysis)."""
+    import cnnlint.analysis
+    monkeypatch.setattr(cnnlint.analysis, "MAX_DECLARED_BUILDS", 4)
+
+
 def load(path):
     spec = importlib.util.spec_from_file_location(f"_config_fixture_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
