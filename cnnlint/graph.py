@@ -68,6 +68,12 @@ class ModelRun:
     call: object = field(default=None, repr=False)      # the CST call that ran it (`model(x)`), when there is one
 
 
+def _in_place(op):
+    """An op that changes its input tensor itself: `x.unsqueeze_(1)`, `x.copy_(y)`."""
+    name = op.rsplit(".", 1)[-1]
+    return name.endswith("_") and not name.endswith("__")
+
+
 def _keras_composite(module):
     """A Keras Sequential or functional model, or an instance of a user Keras Layer/Model subclass."""
     if isinstance(module, V.Layer):
@@ -147,6 +153,7 @@ class Run:
         self.probe = None                    # a probe run's input: the run ends when it reaches a layer (ProbeHit)
         self.pins = None                     # a probe run's {input size symbol: the constant an assert requires}
         self.probe_trailing = 0              # how many trailing axes of the input the ops before the probe's layer pad
+        self.probe_past_ops = False          # a probe run goes on past ops that do not change its input in place
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):
@@ -162,9 +169,12 @@ class Run:
         operator.add); `called` is the name the code called, for messages."""
         passes = None
         if self.probe is not None and any(t is self.probe for t in _tensors_in(
-                list(bound.values()) if isinstance(bound, dict) else bound)):
+                list(bound.values()) if isinstance(bound, dict) else bound)) and (
+                not self.probe_past_ops or _in_place(called or op)):
             # an op changes the input before any layer sees it, unless it takes any shape and keeps it (a
-            # dropout, a scale to [0, 1]; a pad changes only trailing axes, which the first layer is told)
+            # dropout, a scale to [0, 1]; a pad changes only trailing axes, which the first layer is told); with
+            # probe_past_ops, an op that makes another tensor of it leaves the input as it is (`input_ids.size()`,
+            # position ids made from it): the first layer given the input itself still names its shape
             main = next(iter(bound.values()), None) if isinstance(bound, dict) else None
             passes = (0 if layer is not None and layer.kind in PROBE_TRANSPARENT_LAYERS
                       else None if layer is not None else FN.probe_passes(called or op, bound))

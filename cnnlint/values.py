@@ -78,6 +78,11 @@ class Instance:
     # a subclass of a torch layer class (`class Conv2dSame(nn.Conv2d)`): the layer its base constructor made
     base: Optional[Layer] = field(default=None, repr=False)
     epoch: int = field(default_factory=lambda: next(CLOCK), repr=False)
+    # what its class's own __getattribute__ returned for each name, while its attributes are unchanged
+    looked_up: Optional[dict] = field(default=None, repr=False)
+    # its attributes may have been set where we did not see it (passed to code we do not read, a method not run)
+    open: bool = field(default=False, repr=False)
+    items: Any = field(default=None, repr=False)     # a subclass of dict / OrderedDict: the dict it is
 
     @property
     def type_name(self):
@@ -93,6 +98,8 @@ class ClassValue:
     methods: dict = field(repr=False)             # name -> libcst.FunctionDef
     module: Any = field(default=None, repr=False)  # the ModuleContext it was defined in
     fields: Optional[list] = field(default=None, repr=False)   # a dataclass / NamedTuple: its own field names
+    setters: dict = field(default_factory=dict, repr=False)    # property name -> its `@name.setter` FunctionDef
+    hooks: dict = field(default_factory=dict, repr=False)      # cache of hook(): name -> (FunctionDef, owner)
 
     def record_fields(self):
         """The fields of a dataclass (or NamedTuple) and of the dataclasses it derives from, in __init__ order;
@@ -117,6 +124,22 @@ class ClassValue:
                 return cls.methods[name], cls
             if name in cls.attrs:
                 return cls.attrs[name], cls
+        return None, None
+
+    def hook(self, name):
+        """(FunctionDef, owner) of a method the class or a base of the code defines (`__getattribute__`), else
+        None; computed once per class."""
+        if name not in self.hooks:
+            self.hooks[name] = next(((c.methods[name], c) for c in self.mro() if name in c.methods), None)
+        return self.hooks[name]
+
+    def setter(self, name):
+        """The setter of a property `name` the class (or a base) defines, when assigning it runs one."""
+        for cls in self.mro():
+            if name in cls.setters:
+                return cls.setters[name], cls
+            if name in cls.methods or name in cls.attrs:
+                return None, None
         return None, None
 
     def is_torch_module(self) -> bool:

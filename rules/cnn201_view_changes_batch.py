@@ -54,6 +54,17 @@ class WindowRoundTrip(nn.Module):
         windows = x.view(B, 8, 7, 8, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, 7, 7, C)
         windows = self.proj(windows)
         return windows.view(-1, 8, 8, 7, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(B, H, W, C)
+""", """
+import torch
+import torch.nn as nn
+# cnnlint: input=(4, 16)
+class Experts(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(4 * 32, 16))
+    def forward(self, x):
+        w = self.w.view(-1, 32, 16)[0]
+        return x @ w.t()
 """),
 )
 
@@ -71,6 +82,8 @@ def batch_change(ctx, data):
     target = target_of(data)
     if not isinstance(x, Tensor) or not x.shape or len(x.shape) < 2 or target is None or len(target) < 2:
         return None
+    if x.param:
+        return None        # a parameter has no batch axis: `self.w.view(-1, d_ff, d)` splits experts on purpose
     dims = [as_dim(t) for t in target]
     if dims[0] != -1 or None in dims or -1 in dims[1:]:
         return None

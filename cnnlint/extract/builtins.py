@@ -36,6 +36,8 @@ class BuiltinsMixin:
             return self.call_script_method(obj, name, args, kwargs, frame, node)
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
+        if isinstance(obj, V.Instance) and name == "get" and args and obj.cls.hook("__getitem__") is not None:
+            return self.mapping_lookup(obj, args[0], node)       # Mapping.get of a class with its own __getitem__
         if isinstance(obj, V.Instance) and name == "add_weight":
             return keras_weight(args, kwargs)
         if isinstance(obj, V.Instance):
@@ -475,7 +477,9 @@ class BuiltinsMixin:
             return UNKNOWN
         if name == "hasattr":
             if len(args) == 2 and isinstance(args[0], V.Instance) and isinstance(args[1], str):
-                return True if self.has_attr(args[0], args[1]) else UNKNOWN
+                if self.has_attr(args[0], args[1]):
+                    return True
+                return False if self.surely_absent(args[0], args[1], node, frame) else UNKNOWN
             if len(args) == 2 and isinstance(args[0], V.PyModule) and isinstance(args[1], str):
                 found = args[0].ctx.loader.attribute(args[0].ctx, args[1])
                 return True if found is not None and not isinstance(found, V.External) else UNKNOWN
@@ -490,6 +494,8 @@ class BuiltinsMixin:
         if name == "setattr":
             if len(args) == 3 and isinstance(args[1], str):
                 self.set_attr(args[0], args[1], args[2], frame)
+            elif args and isinstance(args[0], V.Instance):
+                args[0].open = True         # an attribute of a name we do not know
             return None
         if name == "super":
             owner = self.enclosing_class(frame)
@@ -524,6 +530,18 @@ class BuiltinsMixin:
     def enclosing_class(self, frame):
         func = frame.func
         return func.owner if isinstance(func, V.Function) else None
+
+    def surely_absent(self, instance, name, node, frame):
+        """Whether reading `instance.name` raises AttributeError: an instance of a plain class of the code (no
+        library base, no __getattr__) whose every attribute we saw set, and whose lookup (its class's own
+        __getattribute__ included) ended on a name it does not have."""
+        if instance.open or name.startswith("__") or instance.cls.external_bases() or \
+                instance.cls.hook("__getattr__") is not None:
+            return False
+        self.last_lookup = None
+        value = self.get_attr(instance, name, node, frame)
+        last = self.last_lookup
+        return value is UNKNOWN and last is not None and last[0] is instance and not last[1]
 
     def has_attr(self, instance, name):
         return name in instance.attrs or name in instance.modules or instance.cls.lookup(name)[0] is not None

@@ -25,7 +25,7 @@ from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, 
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
-from .torch_calls import TorchMixin, enum_lookup
+from .torch_calls import TorchMixin, enum_lookup, is_mapping
 
 
 _BINOPS = {
@@ -104,6 +104,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         self.depth = 0
         self.stack = []
         self.shape_envs = [{}]     # names of annotated sizes -> sizes, per function call (the module's first)
+        self.last_lookup = None    # (instance, found): the last attribute lookup on an instance of the code
 
     # -- statements -----------------------------------------------------------------------------------------
     def exec_body(self, stmts, frame):
@@ -600,15 +601,26 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
 
     def set_attr(self, obj, name, value, frame):
         self.changed(obj)
-        if isinstance(obj, V.Instance):
+        if isinstance(obj, V.Instance) and obj.cls.hook("__setattr__") is not None:
+            self.call_hook(obj, "__setattr__", [name, value])     # the class's own __setattr__ decides
+        elif isinstance(obj, V.Instance):
+            self.store_attr(obj, name, value)
+        elif isinstance(obj, ScriptValue):
+            self.set_script_attr(obj, name, value, frame)
+
+    def store_attr(self, obj, name, value):
+        """object.__setattr__: a property's setter, else the instance's attribute (a module: registered)."""
+        obj.looked_up = None
+        setter, owner = obj.cls.setter(name)
+        if setter is not None:
+            self.call_function(V.Function(setter, owner, obj), [value], {}, None)
+        else:
             if V.is_module(value):
                 obj.modules[name] = value
                 obj.attrs.pop(name, None)
             else:
                 obj.modules.pop(name, None)
                 obj.attrs[name] = value
-        elif isinstance(obj, ScriptValue):
-            self.set_script_attr(obj, name, value, frame)
 
     # -- expressions ----------------------------------------------------------------------------------------
     def eval(self, node, frame):
@@ -812,6 +824,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             if isinstance(right, TorchNames):
                 r = right.has(left)
                 return r if r is UNKNOWN or isinstance(op, cst.In) else not r
+            if isinstance(right, V.Instance) and right.items is not None and right.cls.hook("__contains__") is None:
+                return self.compare(op, left, right.items)              # a subclass of dict: its items
+            if isinstance(right, V.Instance) and is_mapping(right) and right.cls.hook("__contains__") is None:
+                found = self.mapping_lookup(right, left, None)         # Mapping.__contains__: self[key] works
+                return UNKNOWN if found is UNKNOWN else isinstance(op, cst.In)
             if isinstance(right, V.Layer) and right.kind == "torch.nn.ModuleDict" and isinstance(left, str):
                 r = left in right.children
                 return r if isinstance(op, cst.In) else not r
@@ -856,13 +873,15 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             right = self.eval(node.right, frame)
             if t is True:
                 return right
-            return False if truth(right) is False else UNKNOWN
+            # left when it is falsy, else right: False only when both are bools
+            return False if truth(right) is False and _bools(node.left, left, right) else join(left, right)
         if t is True:
             return left
         right = self.eval(node.right, frame)
         if t is False:
             return right
-        return True if truth(right) is True else UNKNOWN
+        # `out_channels or in_channels`: left when it is truthy, else right (True only when both are bools)
+        return True if truth(right) is True and _bools(node.left, left, right) else join(left, right)
 
     def eval_UnaryOperation(self, node, frame):
         value = self.eval(node.expression, frame)
@@ -1002,6 +1021,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return children[index] if -len(children) <= index < len(children) else UNKNOWN
             if isinstance(index, str):
                 return base.children.get(index, UNKNOWN)
+        if isinstance(base, V.Instance) and base.cls.hook("__getitem__") is not None and \
+                not base.cls.is_module_class():
+            return self.mapping_lookup(base, index, node)      # the class's own __getitem__
+        if isinstance(base, V.Instance) and base.items is not None:
+            return self.index(base.items, index, node)         # a subclass of dict
         if isinstance(base, V.Instance) and isinstance(index, int):
             children = list(base.modules.values())
             return children[index] if -len(children) <= index < len(children) else UNKNOWN
@@ -1127,6 +1151,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         it; `frames`, a list, receives the frame it ran in."""
         fdef = func.node
         if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
+            for value in [func.bound, *args, *kwargs.values()]:
+                if isinstance(value, V.Instance):
+                    value.open = True        # what the call would have set on it is not known
             return UNKNOWN
         key = _memo_key(func, args, kwargs)
         memo = func.ns.memo if key is not None and func.ns is not None else None
@@ -1281,35 +1308,47 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         return self.eval(param.default, self.file.global_frame)
 
     # -- attributes ---------------------------------------------------------------------------------------------
+    def instance_attr(self, base, name, node):
+        """object.__getattribute__ of an instance of a class of the code."""
+        self.last_lookup = (base, True)
+        if name in base.attrs:
+            return base.attrs[name]
+        if name in base.modules:
+            return base.modules[name]
+        if name == "__dict__":
+            return base.attrs        # read as a dict (`self.__dict__.get(key)`)
+        member, owner = base.cls.lookup(name)
+        if isinstance(member, cst.FunctionDef):
+            func = V.Function(member, owner, base)
+            if any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property")
+                   for d in member.decorators):
+                return self.call_function(func, [], {}, node)
+            return func
+        if member is not None:
+            return member
+        if base.base is not None and name in ("weight", "bias") + LAYERS[base.base.kind].params:
+            return self.layer_attr(base.base, name)
+        if name == "training" and base.cls.is_torch_module():
+            return True       # a module is built in training mode; .eval() / .train(False) set it
+        if name == "_modules":
+            return base.modules
+        if module_method(base, name) is not None or name in _CONTAINER_READS and base.cls.container_kind():
+            return BuiltinMethod(base, name)
+        if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
+                name == "add_weight" and V.is_keras(base)):
+            return BuiltinMethod(base, name)
+        if name == "build" and base.cls.keras_kind() == "model":
+            return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
+        if name == "get" and is_mapping(base):
+            return BuiltinMethod(base, name)
+        self.last_lookup = (base, False)           # not there (builtins.surely_absent asks)
+        return UNKNOWN
+
     def get_attr(self, base, name, node, frame):
         if isinstance(base, V.Instance):
-            if name in base.attrs:
-                return base.attrs[name]
-            if name in base.modules:
-                return base.modules[name]
-            member, owner = base.cls.lookup(name)
-            if isinstance(member, cst.FunctionDef):
-                func = V.Function(member, owner, base)
-                if any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property")
-                       for d in member.decorators):
-                    return self.call_function(func, [], {}, node)
-                return func
-            if member is not None:
-                return member
-            if base.base is not None and name in ("weight", "bias") + LAYERS[base.base.kind].params:
-                return self.layer_attr(base.base, name)
-            if name == "training" and base.cls.is_torch_module():
-                return True       # a module is built in training mode; .eval() / .train(False) set it
-            if name == "_modules":
-                return base.modules
-            if module_method(base, name) is not None or name in _CONTAINER_READS and base.cls.container_kind():
-                return BuiltinMethod(base, name)
-            if name in ("register_buffer", "register_parameter", "add_module", "register_module") or (
-                    name == "add_weight" and V.is_keras(base)):
-                return BuiltinMethod(base, name)
-            if name == "build" and base.cls.keras_kind() == "model":
-                return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
-            return UNKNOWN
+            if base.cls.hook("__getattribute__") is not None:
+                return self.hooked_attr(base, name, node)       # the class's own lookup
+            return self.instance_attr(base, name, node)
         if isinstance(base, V.ClassValue):
             member, owner = base.lookup(name)
             if isinstance(member, cst.FunctionDef):
@@ -1356,6 +1395,13 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(base, (list, dict, str, tuple, set)):
             return BuiltinMethod(base, name)
         return UNKNOWN
+
+
+def _bools(left_node, left, right):
+    """Whether `left and/or right` is a bool whatever the undecided left is: right is one, and left is one too, or
+    a comparison or a `not` (a bool the evaluator could not decide)."""
+    return isinstance(right, bool) and (isinstance(left, bool) or isinstance(left_node, cst.Comparison) or (
+        isinstance(left_node, cst.UnaryOperation) and isinstance(left_node.operator, cst.Not)))
 
 
 def _enum_equal(a, b):

@@ -95,7 +95,10 @@ class TorchMixin:
 
     def slice_length(self, size, lo, hi, step):
         """The length of `x[lo:hi:step]` along an axis of symbolic `size` (or with symbolic bounds), when the
-        solver proves where the bounds fall (`x[:, 1:]` of 1 + H*W tokens: H*W); else None."""
+        solver proves where the bounds fall (`x[:, 1:]` of 1 + H*W tokens: H*W); else None. A symbolic end on a
+        fixed-size axis (`self.position_ids[:, :seq_len]`, a buffer of max_position_embeddings) is taken to fit:
+        the input is one for which it does (hi <= size is required of the symbols, as a convolution requires its
+        input to be large enough)."""
         at_least = self.run.solver.at_least
         if size is None or step not in (None, 1) or not all(p is None or _is_dimlike(p) for p in (lo, hi)):
             return None
@@ -109,7 +112,14 @@ class TorchMixin:
                 return p if at_least(p, 0) else None
             if not at_least(p, 0):
                 return None
-            return p if at_least(size, p) else (size if at_least(p, size) else None)
+            if at_least(size, p):
+                return p
+            if at_least(p, size):
+                return size
+            if isinstance(size, int) and isinstance(p, D.Expr) and D.is_monotone(p):
+                self.run.solver.require_positive(D.sub(size + 1, p))      # p <= size
+                return p
+            return None
 
         start, stop = bound(lo, 0), bound(hi, size)
         if start is None or stop is None:
@@ -138,17 +148,17 @@ class TorchMixin:
         cls = V.ClassValue(node.name.value, node, bases, {}, {}, module=self.file)
         body_frame = Frame(cls.attrs, in_module=frame.in_module)
         body_frame.closure = frame.scope()
-        record = _record_class(node, bases, self.file.imports)
-        if record:
-            cls.fields = []
+        if _record_class(node, bases, self.file.imports):
+            cls.fields = _field_names(node)
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
-                cls.methods[stmt.name.value] = stmt
+                prop = _setter_of(stmt)
+                if prop is not None:
+                    cls.setters[prop] = stmt       # `@size.setter def size(...)`: the getter stays the attribute
+                elif not (_deleter_of(stmt) and stmt.name.value in cls.methods):
+                    cls.methods[stmt.name.value] = stmt
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
-                    if record and isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and \
-                            "ClassVar" not in (dotted(_annotation_head(small.annotation.annotation)) or ""):
-                        cls.fields.append(small.target.value)
                     if isinstance(small, (cst.Assign, cst.AnnAssign)):
                         try:
                             self.exec_small(small, body_frame)
@@ -158,7 +168,106 @@ class TorchMixin:
                             pass
         if cls.is_enum():
             _enum_members(cls)
+        self.init_subclass(cls, node, frame)
         return cls
+
+    def declared_arguments(self, cls):
+        """The arguments a class's constructor is given when it is built on its own: for each parameter without a
+        default, an instance, built with its defaults, of the class the code declares for it — the parameter's
+        annotation (`config: BertConfig`), the class's own annotation of that name (`config: BertConfig` in the
+        class body, inherited) or a `<name>_class` attribute (`config_class = BertConfig`), the most derived of
+        them. None when a parameter has none, or that class cannot be built with its defaults."""
+        owner = next((c for c in cls.mro() if "__init__" in c.methods or c.fields is not None), None)
+        if owner is None or "__init__" not in owner.methods:
+            return {}
+        params = owner.methods["__init__"].params
+        positional = list(params.posonly_params) + list(params.params)
+        required = [p for p in positional[1:] + list(params.kwonly_params) if p.default is None]
+        out = {}
+        for param in required:
+            kind = self.declared_class(cls, owner, param)
+            if kind is None or not _builds_bare(kind):
+                return None
+            value = self.instantiate(kind, [], {}, None)
+            if not isinstance(value, V.Instance):
+                return None
+            out[param.name.value] = value
+        return out
+
+    def declared_class(self, cls, owner, param):
+        name = param.name.value
+        found = []
+        if param.annotation is not None:
+            found.append(self.eval_annotation_class(param.annotation.annotation, owner.module))
+        for c in cls.mro():
+            attr = c.attrs.get(f"{name}_class")
+            if isinstance(attr, V.ClassValue):
+                found.append(attr)
+            for stmt in c.node.body.body:
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and \
+                                small.target.value == name:
+                            found.append(self.eval_annotation_class(small.annotation.annotation, c.module))
+        found = [k for k in found if isinstance(k, V.ClassValue)]
+        # the one every other derives from; none when two are unrelated
+        best = next((k for k in found if all(o in k.mro() for o in found)), None)
+        return best
+
+    def eval_annotation_class(self, expr, module):
+        """The class an annotation names (`BertConfig`, `"BertConfig"`, `configs.BertConfig`), read in the module
+        that wrote it; None for anything else (a union, a generic)."""
+        if isinstance(expr, cst.SimpleString):
+            text = expr.evaluated_value if isinstance(expr.evaluated_value, str) else ""
+            if not all(part.isidentifier() for part in text.split(".")):
+                return None
+            expr = cst.parse_expression(text)
+        if not isinstance(expr, (cst.Name, cst.Attribute)) or module is None:
+            return None
+        caller = self.file
+        self.file = module
+        try:
+            value = self.eval(expr, module.global_frame)
+        finally:
+            self.file = caller
+        return value if isinstance(value, V.ClassValue) else None
+
+    def hooked_attr(self, obj, name, node):
+        """`obj.name` through its class's __getattribute__, run once per name while the instance's attributes stay
+        as they are (a config read a thousand times while a model is built)."""
+        seen = obj.looked_up
+        if seen is None or seen.get("__attrs__") is not obj.attrs:
+            seen = obj.looked_up = {"__attrs__": obj.attrs}
+        if name not in seen:
+            effects = self.run.effects
+            value = self.call_hook(obj, "__getattribute__", [name], node)
+            if self.run.effects != effects or obj.looked_up is not seen:
+                return value          # the lookup changed something: not remembered
+            seen[name] = value
+        return seen[name]
+
+    def mapping_lookup(self, obj, key, node):
+        """`obj[key]` of an instance whose class defines __getitem__ (a registry kept in a Mapping subclass)."""
+        return self.call_hook(obj, "__getitem__", [key], node)
+
+    def call_hook(self, obj, name, args, node=None):
+        """Run a method the class defines for what Python does implicitly (`__getattribute__`, `__setattr__`)."""
+        method, owner = obj.cls.hook(name)
+        return self.call_function(V.Function(method, owner, obj), args, {}, node)
+
+    def init_subclass(self, cls, node, frame):
+        """Python calls a base's `__init_subclass__` (implicitly a classmethod) with each new subclass, and the
+        class keywords (`class C(Base, flag=True)`): what it does to the class (`dataclass(cls)`) is done."""
+        hook = owner = None
+        for base in cls.mro()[1:]:
+            if "__init_subclass__" in base.methods:
+                hook, owner = base.methods["__init_subclass__"], base
+                break
+        if hook is None:
+            return
+        keywords = {arg.keyword.value: self.eval(arg.value, frame) for arg in node.keywords
+                    if arg.keyword is not None and arg.keyword.value != "metaclass"}
+        self.call_function(V.Function(hook, owner), [cls], keywords, None)
 
     def instantiate(self, cls, args, kwargs, node):
         """A new instance of a class of the code. The same class built again at the same call, in the same call of
@@ -234,12 +343,12 @@ class TorchMixin:
         if "__init__" not in cls.methods and "__new__" in cls.methods:
             return UNKNOWN
         instance = V.Instance(cls, call=self.site(node))
-        init, owner = cls.lookup("__init__")
-        fields = cls.record_fields()
-        if isinstance(init, cst.FunctionDef):
-            self.call_function(V.Function(init, owner, instance), args, kwargs, node)
-        elif fields is not None:
-            self.init_record(instance, fields, args, kwargs, node)
+        # the first class of the MRO with an __init__: its own, or the one a dataclass is given
+        owner = next((c for c in cls.mro() if "__init__" in c.methods or c.fields is not None), None)
+        if owner is not None and "__init__" in owner.methods:
+            self.call_function(V.Function(owner.methods["__init__"], owner, instance), args, kwargs, node)
+        elif owner is not None:
+            self.init_record(instance, owner.record_fields(), args, kwargs, node)
         else:
             # no user __init__: the framework base's constructor takes the arguments
             kwargs = {k: v for k, v in kwargs.items() if k not in (UNKNOWN_REST, MAYBE_KEYS)}
@@ -262,6 +371,7 @@ class TorchMixin:
             else:
                 value = self.field_default(instance.cls, name, node)
             instance.attrs[name] = value
+        instance.looked_up = None
         post, owner = instance.cls.lookup("__post_init__")
         if isinstance(post, cst.FunctionDef):
             self.call_function(V.Function(post, owner, instance), [], {}, node)
@@ -291,6 +401,12 @@ class TorchMixin:
             # Keras names a layer (or model) when it is constructed: name=, else snake_case of its class + counter
             given = kwargs.get("name")
             instance.path = given if isinstance(given, str) else self.run.keras_auto_name(instance.type_name)
+        if names & _DICTS or any(isinstance(b, Builtin) and b.name == "dict" for c in instance.cls.mro()
+                                 for b in c.bases):
+            # a subclass of dict (a registry with its own __getitem__): the items it is made with
+            items = self.call_builtin("dict", args, kwargs, node, self.frames[-1] if self.frames else
+                                      self.file.global_frame)
+            instance.items = items if isinstance(items, PDict) else None
         if "torch.nn.Sequential" in names:
             container = self.build_container("torch.nn.Sequential", args, kwargs, node)
             instance.modules.update(container.children)
@@ -316,6 +432,20 @@ class TorchMixin:
                 # the generated __init__ of a dataclass base (torchvision's MBConvConfig(_MBConvConfig))
                 self.init_record(sup.instance, cls.record_fields(), args, kwargs, node)
                 return None
+        if name == "__getattribute__" and isinstance(sup.instance, V.Instance) and len(args) == 1 and \
+                isinstance(args[0], str):
+            return self.instance_attr(sup.instance, args[0], node)        # object.__getattribute__
+        if name == "__setattr__" and isinstance(sup.instance, V.Instance) and len(args) == 2 and \
+                isinstance(args[0], str):
+            self.store_attr(sup.instance, args[0], args[1])                 # object.__setattr__
+            return None
+        if isinstance(sup.instance, V.Instance) and sup.instance.items is not None and name in _DICT_READS:
+            items = sup.instance.items          # dict's own methods, on the items the instance holds
+            if name == "__getitem__":
+                return self.index(items, args[0], node) if len(args) == 1 else UNKNOWN
+            return self.call_builtin_method(BuiltinMethod(items, name), args, kwargs, None, node)
+        if name == "get" and isinstance(sup.instance, V.Instance) and is_mapping(sup.instance) and args:
+            return self.mapping_lookup(sup.instance, args[0], node)        # Mapping.get: self[key]
         if name == "__init__" and isinstance(sup.instance, V.Instance):
             self.init_external_base(sup.instance, sup.after.external_bases() if isinstance(
                 sup.after, V.ClassValue) else [], args, kwargs, node)
@@ -439,6 +569,10 @@ class TorchMixin:
         if name in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
             source = args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
             return Tensor(source.shape, node=source.node, dtype=source.dtype, param=True)
+        if name in ("torch.nn.Buffer", "torch.nn.parameter.Buffer"):
+            # a buffer (registered when assigned to a module): the tensor it holds
+            source = args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
+            return Tensor(source.shape, node=source.node, dtype=source.dtype)
         if name == "torch.autograd.Variable":
             return args[0] if args and isinstance(args[0], Tensor) else Tensor(None)
         if name.startswith("torch.nn.init."):
@@ -463,6 +597,11 @@ class TorchMixin:
         if name == "collections.deque" and len(args) <= 1 and not kwargs:
             items = self.iterate(args[0]) if args else []
             return UNKNOWN if items is None else PList(items, born=frame.uncertain)
+        if name == "dataclasses.dataclass" and len(args) == 1 and isinstance(args[0], V.ClassValue):
+            # dataclass(cls): the class, now with the __init__ its fields make (a base's __init_subclass__ does this)
+            if args[0].fields is None:
+                args[0].fields = _field_names(args[0].node)
+            return args[0]
         if name == "dataclasses.field":
             return V.FieldSpec(kwargs.get("default"), kwargs.get("default_factory"), "default" in kwargs)
         if name == "dataclasses.replace" and args:
@@ -503,6 +642,8 @@ class TorchMixin:
                 value.args["__opaque__"] = True
             elif isinstance(value, ScriptValue):
                 value.poison()
+            if isinstance(value, V.Instance):
+                value.open = True
             if isinstance(value, (PList, PDict, V.Layer, V.Instance)):
                 self.changed(value)
 
@@ -729,6 +870,57 @@ def _record_class(node, bases, imports):
             return True
     return any(isinstance(b, V.External) and b.name in ("typing.NamedTuple", "typing_extensions.NamedTuple")
                for b in bases)
+
+
+_DICTS = {"collections.OrderedDict", "typing.OrderedDict", "collections.UserDict"}
+_DICT_READS = {"__getitem__", "get", "keys", "values", "items"}
+_MAPPINGS = {"collections.abc.Mapping", "collections.abc.MutableMapping", "typing.Mapping", "typing.MutableMapping"}
+
+
+def is_mapping(instance):
+    """An instance of a class of the code that implements the Mapping protocol through its own __getitem__: its
+    get() and `in` are what Mapping makes of it."""
+    return instance.cls.hook("__getitem__") is not None and any(
+        b.name in _MAPPINGS for b in instance.cls.external_bases())
+
+
+def _builds_bare(cls):
+    """Whether a class of the code can be built with no arguments: its __init__ has defaults for every parameter
+    (a dataclass: every field has one)."""
+    for c in cls.mro():
+        if "__init__" in c.methods:
+            params = c.methods["__init__"].params
+            positional = list(params.posonly_params) + list(params.params)
+            return all(p.default is not None for p in positional[1:] + list(params.kwonly_params))
+        if c.fields is not None:
+            return all(cls.lookup(f)[1] is not None for f in c.record_fields())
+    return not cls.external_bases()
+
+
+def _field_names(node):
+    """The fields a dataclass (or NamedTuple) body declares: its annotated names, but for ClassVars."""
+    names = []
+    for stmt in node.body.body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and \
+                        "ClassVar" not in (dotted(_annotation_head(small.annotation.annotation)) or ""):
+                    names.append(small.target.value)
+    return names
+
+
+def _setter_of(fdef):
+    """`size` for a method decorated `@size.setter`, else None."""
+    for dec in fdef.decorators:
+        expr = dec.decorator
+        if isinstance(expr, cst.Attribute) and expr.attr.value == "setter" and isinstance(expr.value, cst.Name) \
+                and expr.value.value == fdef.name.value:
+            return fdef.name.value
+    return None
+
+
+def _deleter_of(fdef):
+    return any(isinstance(d.decorator, cst.Attribute) and d.decorator.attr.value == "deleter" for d in fdef.decorators)
 
 
 def _annotation_head(expr):

@@ -113,6 +113,30 @@ def parsed(path: str, overlay: str = None):
     return sha, text, module
 
 
+_TEXTS: dict = {}     # path -> ((mtime_ns, size), text or None)
+
+
+def source_text(path: str):
+    """The text of a source file, read once per process while it is unchanged (None when unreadable)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = (st.st_mtime_ns, st.st_size)
+    hit = _PARSED.get(path) or _TEXTS.get(path)
+    if hit is not None and hit[0] == key:
+        return hit[2] if len(hit) == 4 else hit[1]
+    try:
+        data = Path(path).read_bytes()
+        text = decode(data) if len(data) <= MAX_MODULE_BYTES else None
+    except (OSError, SourceError):
+        text = None
+    if len(_TEXTS) > 20_000:
+        _TEXTS.clear()
+    _TEXTS[path] = (key, text)
+    return text
+
+
 def remember_parse(path: str, data: bytes, text: str, module) -> None:
     """A linted file's own parse, kept for when another linted file imports it."""
     try:
@@ -345,6 +369,9 @@ class Loader:
             found = self.resolve(value.raw)
             if found is not None:
                 return found
+        if value is None and ctx.name and not name.startswith("__") and ctx.module.body and (
+                spec := self.finder.find(f"{ctx.name}.{name}")) is not None:
+            return self.module(spec)     # a package's submodule: an attribute once imported, before star imports
         if value is None:
             value = self.star_lookup(ctx, name)
         if (value is None or isinstance(value, V.External)) and ctx.name and not name.startswith("__"):
@@ -370,12 +397,29 @@ class Loader:
                 if modelled(full):
                     return V.External(full, f"{source}:{name}")
                 continue
+            if not self.mentions(source, name):
+                continue              # its text never names it: not parsed for nothing
             found = self.resolve(source)
             if isinstance(found, V.PyModule) and name in found.ctx.source:
                 value = self.attribute(found.ctx, name)
                 if value is not None:
                     return value
         return None
+
+    def mentions(self, module: str, name: str) -> bool:
+        """Whether the source of a module (read, not parsed) may define `name`; True when it cannot be read here
+        (the loader then decides as before)."""
+        ctx = self.contexts.get(module)
+        if ctx is not None:
+            return name in ctx.source
+        spec = self.finder.find(module)
+        if spec is None or spec.path is None:
+            return True
+        path = str(spec.path)
+        text = self.overlays.get(path)
+        if text is None:
+            text = source_text(path)
+        return text is None or name in text
 
     def bind(self, ctx, name: str):
         """Run the top-level statements of an imported module that bind `name`, once each, in order."""

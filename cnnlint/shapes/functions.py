@@ -131,11 +131,12 @@ torch.expm1 torch.reciprocal torch.square torch.nan_to_num torch.clone torch.det
 torch.ones_like torch.rand_like torch.randn_like torch.empty_like torch.full_like torch.sigmoid_ torch.relu_
 Tensor.relu Tensor.relu_ Tensor.sigmoid Tensor.sigmoid_ Tensor.tanh Tensor.tanh_ Tensor.exp Tensor.exp_ Tensor.log
 Tensor.sqrt Tensor.rsqrt Tensor.abs Tensor.neg Tensor.clamp Tensor.clamp_ Tensor.clip Tensor.sign Tensor.round
+Tensor.clamp_min Tensor.clamp_max Tensor.clamp_min_ Tensor.clamp_max_ torch.clamp_min torch.clamp_max
 Tensor.floor Tensor.ceil Tensor.contiguous Tensor.clone Tensor.detach Tensor.detach_
 Tensor.cpu Tensor.cuda Tensor.requires_grad_
-Tensor.zero_ Tensor.fill_ Tensor.normal_ Tensor.uniform_ Tensor.pow Tensor.pow_ Tensor.square Tensor.reciprocal
+Tensor.zero_ Tensor.fill_ Tensor.normal_ Tensor.uniform_ Tensor.square Tensor.reciprocal
 Tensor.masked_fill Tensor.masked_fill_ Tensor.sin Tensor.cos Tensor.erf Tensor.log1p Tensor.expm1 Tensor.nan_to_num
-Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.pow torch.masked_fill Tensor.bernoulli
+Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.masked_fill Tensor.bernoulli
 Tensor.bernoulli_ Tensor.sigmoid_ Tensor.gelu torch.nn.functional.gelu_ F.hardswish_ F.relu_ F.leaky_relu_ F.elu_
 Tensor.numpy torch.nn.init.normal_ torch.nn.init.zeros_ torch.nn.init.ones_ Tensor.tril torch.tril Tensor.triu
 torch.triu"""
@@ -248,7 +249,7 @@ BINARY = """operator.add operator.sub operator.mul operator.floordiv operator.mo
 torch.add torch.sub torch.mul torch.maximum torch.minimum torch.fmod torch.remainder
 torch.eq torch.ne torch.lt torch.le torch.gt torch.ge torch.logical_and torch.logical_or torch.atan2
 Tensor.add Tensor.sub Tensor.mul Tensor.add_ Tensor.sub_ Tensor.mul_ Tensor.maximum
-Tensor.minimum Tensor.eq Tensor.ne Tensor.lt Tensor.le Tensor.gt Tensor.ge"""
+Tensor.minimum Tensor.eq Tensor.ne Tensor.lt Tensor.le Tensor.gt Tensor.ge torch.pow Tensor.pow Tensor.pow_"""
 
 
 @fn(BINARY, "input, other, *rest, **kwargs")
@@ -495,9 +496,21 @@ def _view_as(a):
     return Tensor(shape_of(a["other"]), dtype=getattr(a["input"], "dtype", None))
 
 
+def _size_args(sizes):
+    """`*sizes` as torch reads them: x.expand(2, 3) or x.expand((2, 3)) / x.expand(y.shape); None when the one
+    argument is not known to be a size or a sequence of them."""
+    if not isinstance(sizes, (list, tuple)):
+        return None
+    if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+        return sizes[0]
+    if len(sizes) == 1 and as_dim(sizes[0]) is None:
+        return None
+    return sizes
+
+
 @fn("Tensor.expand", "input, *sizes")
 def _expand_tensor(a):
-    shape, sizes = shape_of(a["input"]), a["sizes"]
+    shape, sizes = shape_of(a["input"]), _size_args(a["sizes"])
     if not isinstance(sizes, (list, tuple)):
         return unknown_tensor()
     out = []
@@ -512,7 +525,7 @@ def _expand_tensor(a):
 
 @fn("Tensor.repeat", "input, *sizes")
 def _repeat(a):
-    shape, sizes = shape_of(a["input"]), a["sizes"]
+    shape, sizes = shape_of(a["input"]), _size_args(a["sizes"])
     if shape is None or not isinstance(sizes, (list, tuple)) or len(sizes) < len(shape):
         return unknown_tensor()
     padded = (1,) * (len(sizes) - len(shape)) + shape
