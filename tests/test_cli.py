@@ -138,7 +138,8 @@ def test_fixture_tree_is_the_same_with_any_jobs(jobs):
     r = run(FIXTURES, "--output-format", "json", "--jobs", jobs)
     assert r.returncode == 1
     data = json.loads(r.stdout)
-    expected = sum(len(m.group(1).split(",")) for p in FIXTURES.rglob("*.py")
+    # (fixtures/torch/configs/ expect models built with their declared config classes: off by default)
+    expected = sum(len(m.group(1).split(",")) for p in FIXTURES.rglob("*.py") if "configs" not in p.parts
                    for m in re.finditer(r"#\s*expect:\s*([A-Z0-9, ]+)", p.read_text()))
     assert len(data) == expected
     assert data == json.loads(run(FIXTURES, "--output-format", "json", "--jobs", "1").stdout)
