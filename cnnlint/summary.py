@@ -309,13 +309,24 @@ def _aliases(run):
 def summarize(result, positions, text=None, selection=None):
     """One ModelSummary per model of a FileResult kept with its analysis (`lint_text(..., keep_analysis=True)`):
     of a model run several times, the run on the input the user gave, else on the most concrete one."""
-    groups: dict = {}
+    groups: list = []           # [(keys, runs)]: runs sharing a name or a constructor call are one model
     for run in result.analysis.model_runs:
         if is_loss(run):
             continue
-        groups.setdefault(run.name, []).append(run)
+        keys = _model_keys(run)
+        joined = [g for g in groups if g[0] & keys]
+        if not joined:
+            groups.append((keys, [run]))
+            continue
+        first = joined[0]            # the model keeps its place in the order; groups it bridges join it
+        first[0].update(keys)
+        first[1].append(run)
+        for g in joined[1:]:
+            groups.remove(g)
+            first[0].update(g[0])
+            first[1].extend(g[1])
     out = []
-    for name, runs in groups.items():
+    for _, runs in groups:
         best = min(runs, key=lambda r: SOURCE_RANK.get(r.source, 9))
         summary = _summarize_run(best, result, positions, text, selection)
         seen = {tuple(map(str, best.input_shapes))}
@@ -326,6 +337,16 @@ def summarize(result, positions, text=None, selection=None):
                 summary.also_run.append(([plain(s) for s in other.input_shapes], other.source))
         out.append(summary)
     return out
+
+
+def _model_keys(run):
+    """What makes runs one model: the same name, or a root built by the same constructor call with the same layers
+    (a script's `model = build_model()` then `model.fit(X)`, and `build_model()` run as a builder). A constructor
+    call building different layers (`make(5)` and `make(7)`) is two models."""
+    site = getattr(run.root, "call", None)
+    if site is None:
+        return {run.name}
+    return {run.name, (id(site), tuple((c.type, call_parameters(c)) for c in run.calls))}
 
 
 def _summarize_run(run, result, positions, text, selection):

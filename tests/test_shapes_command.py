@@ -209,6 +209,46 @@ def test_one_table_per_model_no_losses_and_variables(tmp_path):
     assert code == 1 and data[0]["layers"][2]["findings"][0]["message"].startswith("`head[2]` (Linear)")
 
 
+KERAS_SCRIPT = """import numpy as np
+import keras
+from keras import layers
+
+
+def build_model():
+    model = keras.Sequential()
+    model.add(layers.Input(shape=(28, 28, 1)))
+    model.add(layers.Conv2D(8, 3))
+    model.add(layers.Flatten())
+    model.add(layers.Dense(10))
+    return model
+
+
+def make(width):
+    return keras.Sequential([layers.Input(shape=(4,)), layers.Dense(width)])
+
+
+model = build_model()
+model.compile(optimizer="adam", loss="mse")
+X = np.random.random((16, 28, 28, 1))
+model.fit(X, np.zeros((16, 10)), epochs=1)
+small, large = make(5), make(7)
+"""
+
+
+def test_a_model_built_by_a_function_and_fitted_is_one_table(tmp_path):
+    # `build_model()` run as a builder, the module's `model` and `model.fit(X)` are runs of one model: one table,
+    # the other inputs under "also run"; `make(5)` and `make(7)` come from one constructor call but differ
+    path = tmp_path / "train.py"
+    path.write_text(KERAS_SCRIPT)
+    code, data, _ = shapes_json(path)
+    assert code == 0
+    fitted = [m for m in data if [row["type"] for row in m["layers"]] == ["Conv2D", "Flatten", "Dense"]]
+    assert len(fitted) == 1
+    assert [16, 28, 28, 1] in [run["input"][0] for run in fitted[0]["also_run"]] + [fitted[0]["input"][0]]
+    dense = sorted(m["layers"][0]["output_shape"][-1] for m in data if m["model"] in ("small", "large"))
+    assert dense == [5, 7]
+
+
 def test_input_option_is_labelled_as_such():
     path = ROOT / "fixtures" / "torch" / "clean" / "lenet.py"
     out = subprocess.run([sys.executable, "-m", "cnnlint", "shapes", str(path), "--model", "Net", "--input",
