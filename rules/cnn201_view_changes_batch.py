@@ -55,6 +55,18 @@ class WindowRoundTrip(nn.Module):
         windows = self.proj(windows)
         return windows.view(-1, 8, 8, 7, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(B, H, W, C)
 """, """
+import torch.nn as nn
+# cnnlint: input=(2, 56, 56, 96)
+class WindowRoundTrip(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(96, 96)
+    def forward(self, x):
+        B, H, W, C = x.shape
+        windows = x.view(B, H // 7, 7, W // 7, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, 7, 7, C)
+        windows = self.proj(windows)
+        return windows.view(-1, H // 7, W // 7, 7, 7, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, H, W, C)
+""", """
 import torch
 import torch.nn as nn
 # cnnlint: input=(4, 16)
@@ -101,8 +113,28 @@ def batch_change(ctx, data):
     numel = D.product(x.shape)
     if isinstance(numel, int) and isinstance(per_sample, int) and numel % per_sample:
         return None   # torch raises here: CNN108 reports it
+    if blocks is not None and blocks != 1 and D.exact_div(x.shape[0], blocks) is not None and \
+            _merged_upstream(ctx, ctx.current_gid):
+        return None   # the same with sizes known: windows cut out of the batch earlier are put back
     batch = D.exact_div(numel, per_sample) if numel is not None else None
     return (f"view(-1, {', '.join(show(d) for d in dims[1:])}) on {shape_text(x)}: each sample has "
             f"{show(suffixes[0])} elements, not {show(per_sample)}, so the batch axis becomes "
             f"{show(batch) if batch is not None else 'another size'} instead of {show(x.shape[0])}; "
             f"use x.view(x.size(0), -1) and size the next layer to {show(suffixes[0])}")
+
+
+def _merged_upstream(ctx, nid):
+    """Whether an earlier view/reshape(-1, ...) that this one depends on merged leading axes into the first one
+    (a window partition's `view(-1, 7, 7, C)` on (B, 8, 8, 7, 7, C))."""
+    graph = ctx.run.graph
+    for a in ctx.ancestors(nid) if nid is not None else ():
+        data = graph.nodes[a]
+        if data.get("op") not in VIEWS:
+            continue
+        x, y, target = data["args"].get("input"), data.get("output"), target_of(data)
+        if not (isinstance(x, Tensor) and isinstance(y, Tensor) and x.shape and y.shape and target) or \
+                as_dim(target[0]) != -1:
+            continue
+        if any(D.sub(D.product(x.shape[:j]), y.shape[0]) == 0 for j in range(2, len(x.shape))):
+            return True
+    return False

@@ -104,3 +104,44 @@ def test_padding_to_a_multiple_is_a_monotone_size():
     w = D.sym("W")
     padded = D.add(w, D.mod(D.sub(4, D.mod(w, 4)), 4))      # W + (4 - W % 4) % 4
     assert padded == D.mul(4, D.floordiv(D.add(w, 3), 4)) and D.is_monotone(padded)
+
+
+# -- sizes known to divide evenly -----------------------------------------------------------------------------------
+
+def _window_shapes(window=7):
+    H, W, N, C = D.sym("H"), D.sym("W"), D.sym("N"), 32
+    h, w = D.floordiv(H, 4), D.floordiv(W, 4)            # a stride-4 stem
+    before = (N, h, w, C)
+    after = (N, D.floordiv(h, window), window, D.floordiv(w, window), window, C)   # a window partition's view
+    return before, after, h, w, N, C
+
+
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(0, 3), st.integers(0, 3), st.integers(1, 9))
+@settings(max_examples=60, deadline=None)
+def test_a_view_with_floor_sizes_teaches_what_divides(m, k, r, s, n):
+    # the partition's view runs only when 7 divides H//4 and W//4; from then on the reverse view's -1 is N, and
+    # that quotient is right at every size where the partition runs (H = 28m + r, r < 4)
+    before, after, h, w, N, C = _window_shapes()
+    solver = Solver()
+    assert D.exact_div(D.product(after), D.mul(D.mul(h, w), C)) is None       # not without the facts
+    solver.learn_reshape(before, after)
+    assert solver.exact_div(D.product(after), D.mul(D.mul(h, w), C)) == N
+    env = {"H": 28 * m + r, "W": 28 * k + s, "N": n}
+    assert D.evaluate(D.product(after), env) == D.evaluate(D.product(before), env)
+
+
+def test_an_assert_of_a_remainder_is_the_same_fact():
+    before, after, h, w, N, C = _window_shapes()
+    solver = Solver()
+    solver.divides(h, 7)
+    solver.divides(w, 7)
+    assert solver.exact_div(D.product(after), D.mul(D.mul(h, w), C)) == N
+
+
+def test_views_that_need_no_fact_or_cannot_hold_teach_nothing():
+    before, after, h, w, N, C = _window_shapes()
+    solver = Solver()
+    solver.learn_reshape(before, (N, D.mul(h, w), C))                     # a flatten: equal as written
+    solver.learn_reshape(before, (N, D.floordiv(h, 7), 7, w, C, 2))       # twice the elements: never equal
+    solver.learn_reshape((N, D.add(h, w)), (N, D.floordiv(h, 7), 7))      # never equal, even when 7 divides
+    assert solver.exact == {}

@@ -434,16 +434,21 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
 
     def assume(self, test, frame):
         """`assert H == 224` (or torch._assert(...)): in a run that collects pins (Run.pins), a size of the input
-        that the code requires to be a constant is remembered; otherwise an assertion changes nothing."""
-        pins = self.run.pins
-        if pins is None:
-            return
+        that the code requires to be a constant is remembered; `assert H % 7 == 0` is a fact for the solver."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
             self.assume(test.left, frame)
             self.assume(test.right, frame)
             return
         if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
                 test.comparisons[0].operator, cst.Equal)):
+            return
+        for a, b in ((test.left, test.comparisons[0].comparator), (test.comparisons[0].comparator, test.left)):
+            # `assert H % window == 0`: the size divides evenly from here on
+            if not self.doubt and isinstance(a, cst.BinaryOperation) and isinstance(a.operator, cst.Modulo) and isinstance(
+                    b, cst.Integer) and b.evaluated_value == 0:
+                self.run.solver.divides(self.eval(a.left, frame), self.eval(a.right, frame))
+        pins = self.run.pins
+        if pins is None:
             return
         left, right = self.eval(test.left, frame), self.eval(test.comparisons[0].comparator, frame)
         for size, value in ((left, right), (right, left)):

@@ -711,7 +711,23 @@ class TorchMixin:
             output = spec.transfer(bound)
         except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
             output = Tensor(None)
+        if spec.op in _RESHAPES and isinstance(output, Tensor):
+            output = self.reshape_with_facts(bound, output)
         return self.run.record(spec.op, bound, output, node, called=name)
+
+    def reshape_with_facts(self, bound, output):
+        """A view or reshape, given what is known to divide evenly: its -1 inferred through those facts (the
+        batch of a window-reverse `view(-1, H, W, C)`), and sizes of its own teaching new ones (on a path that
+        certainly runs)."""
+        solver, source = self.run.solver, FN.shape_of(bound.get("input"))
+        target = bound.get("shape")
+        if output.shape is not None and None in output.shape and solver.exact:
+            shape = FN.reshape_shape(source, target, divide=solver.exact_div)
+            if shape is not None and None not in shape:
+                return Tensor(shape, dtype=output.dtype)
+        elif output.shape is not None and not self.doubt and -1 not in (FN.sizes(target) or (-1,)):
+            solver.learn_reshape(source, output.shape)
+        return output
 
     def call_tensor_method(self, method, args, kwargs, node):
         values = method.tensor.values
@@ -1002,6 +1018,9 @@ def _tensor_values(name, bound, args, kwargs):
     generic = {"input": args[0] if args else kwargs.get("input"),
                "other": args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))}
     return TV.compute(name, generic, None)
+
+
+_RESHAPES = ("Tensor.view", "torch.reshape")
 
 
 def _unique_counts(name, args, kwargs):

@@ -237,6 +237,56 @@ def exact_div(a: Dim, b: Dim) -> Dim:
     return _simplify(Expr(out))
 
 
+def floor_atoms(d: Dim) -> set:
+    """The floor divisions of an expression, nested ones included."""
+    if not isinstance(d, Expr):
+        return set()
+    out = set()
+    for mono in d.terms:
+        for atom in mono:
+            if isinstance(atom, FloorDiv):
+                out.add(atom)
+                out |= floor_atoms(atom.num)
+    return out
+
+
+def expand_exact(d: Dim, exact: dict) -> Dim:
+    """d with each floor division known to divide evenly multiplied back where its term's coefficient allows
+    (`exact`: atom -> (a, k), the atom being exactly a / k): `7*(H//28)*W` is `(H//4)*W` when 7 divides H//4.
+    Equal to d wherever the facts hold."""
+    if not isinstance(d, Expr) or not exact:
+        return d
+    for _ in range(4):
+        out: Dim = 0
+        changed = False
+        for mono, coeff in d.terms.items():
+            factors = []
+            for atom in mono:
+                whole = exact.get(atom) if isinstance(atom, FloorDiv) else None
+                if whole is not None and coeff % whole[1] == 0:
+                    coeff //= whole[1]
+                    factors.append(whole[0])
+                    changed = True
+                else:
+                    factors.append(Expr({(atom,): 1}))
+            out = add(out, mul(coeff, product(factors)))
+        d = out
+        if not changed or not isinstance(d, Expr):
+            break
+    return d
+
+
+def exact_parts(atom: FloorDiv, known=()) -> tuple:
+    """(a, k) with atom == floor(a / k) where a is one of the floor divisions in `known` (H//28 is (H//4)//7
+    when H//4 is known), else the atom's own numerator and divisor."""
+    for d in range(atom.den - 1, 1, -1):
+        if atom.den % d == 0:
+            inner = FloorDiv(atom.num, d)
+            if inner in known:
+                return Expr({(inner,): 1}), atom.den // d
+    return atom.num, atom.den
+
+
 def product(dims: Iterable[Dim]) -> Dim:
     out: Dim = 1
     for d in dims:

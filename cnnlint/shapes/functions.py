@@ -464,8 +464,9 @@ def _flatten(a):
     return flatten_shape(a["input"], a["start_dim"], a["end_dim"])
 
 
-def reshape_shape(shape, target):
-    """The shape view/reshape produces: -1 inferred when the element count divides; None where unknown."""
+def reshape_shape(shape, target, divide=D.exact_div):
+    """The shape view/reshape produces: -1 inferred when the element count divides (`divide`: a whole quotient
+    or None); None where unknown."""
     target = sizes(target)
     if target is None:
         return None
@@ -474,7 +475,7 @@ def reshape_shape(shape, target):
         return None
     if -1 in dims:
         known = D.product(d for d in dims if d != -1)
-        inferred = D.exact_div(D.product(shape), known) if shape is not None and known not in (None, 0) else None
+        inferred = divide(D.product(shape), known) if shape is not None and known not in (None, 0) else None
         if inferred is None and shape is not None and known not in (None, 0):
             inferred = D.floordiv(D.product(shape), known) if isinstance(known, int) else None
         dims[dims.index(-1)] = inferred

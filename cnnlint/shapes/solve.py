@@ -29,6 +29,7 @@ class Solver:
         self._positive_keys: set = set()
         self._positive_symbols: list = []  # the symbols of each size in `positive`
         self._satisfiable_cache: dict = {}
+        self.exact: dict = {}          # floor division -> (a, k): known to be a / k exactly (`assert H % 7 == 0`)
 
     def symbol(self, name: str, lower: int = 1) -> D.Expr:
         self.lower[name] = lower
@@ -49,6 +50,38 @@ class Solver:
             self._positive_keys.add(d)
             self.positive.append(d)
             self._positive_symbols.append(frozenset(D.symbols(d)))
+
+    def divides(self, a, k):
+        """Record that the positive integer k divides a (the code asserted `a % k == 0`, or needs it to run)."""
+        if isinstance(a, D.Expr) and isinstance(k, int) and k > 1 and len(self.exact) < 200:
+            atom = D.floordiv(a, k)
+            if isinstance(atom, D.Expr) and len(atom.terms) == 1:
+                (mono, coeff), = atom.terms.items()
+                if coeff == 1 and len(mono) == 1 and isinstance(mono[0], D.FloorDiv):
+                    self.exact[mono[0]] = (a, k)
+
+    def learn_reshape(self, before, after):
+        """A view or reshape to sizes of their own (no -1) runs only if the element counts agree. With floor
+        divisions among the new sizes (`x.view(B, H // 7, 7, W // 7, 7, C)`), each at most its exact quotient,
+        the counts agree only when every one of them divides evenly: recorded, so that the reverse view
+        (`view(-1, H, W, C)`) gives back the batch."""
+        if before is None or after is None or None in before or None in after:
+            return
+        have, want = D.product(before), D.product(after)
+        if not isinstance(want, D.Expr) or len(want.terms) != 1 or D.sub(have, want) == 0:
+            return
+        known = D.floor_atoms(have)
+        new = {atom: D.exact_parts(atom, known) for atom in D.floor_atoms(want) - known}
+        facts = {**self.exact, **new}
+        if new and len(self.exact) < 200 and D.sub(D.expand_exact(have, facts), D.expand_exact(want, facts)) == 0:
+            self.exact.update(new)
+
+    def exact_div(self, a, b):
+        """a / b when it is certainly a whole number, given what is known to divide evenly."""
+        q = D.exact_div(a, b)
+        if q is None and self.exact:
+            q = D.exact_div(D.expand_exact(a, self.exact), D.expand_exact(b, self.exact))
+        return q
 
     # -- questions ----------------------------------------------------------------------------------------
     def can_equal(self, a, b) -> bool:
