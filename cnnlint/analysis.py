@@ -15,7 +15,7 @@ import libcst as cst
 
 from . import values as V
 from .extract.context import ModuleContext
-from .extract.domain import BudgetExceeded, ProbeHit
+from .extract.domain import BudgetExceeded, ProbeHit, Raised
 from .extract.imports import resolve_imports, uses_framework
 from .modules.loader import context_name
 from .graph import STEP_BUDGET, Run
@@ -85,7 +85,7 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     script = _new_run(ctx)
     try:
         script.interp.exec_body(module.body, ctx.global_frame)
-    except (BudgetExceeded, RecursionError):
+    except (BudgetExceeded, RecursionError, Raised):
         pass
     _spend(ctx, script)
     runs = [script]
@@ -212,7 +212,7 @@ def _run_function(ctx, func, hint, comments, forced_input):
                 given = value.args.get("name")
                 _run_model_in(run, lambda _, seq=value: seq, given if isinstance(given, str) else name, spec, hint,
                               "input" if forced_input else "comment")
-    except (BudgetExceeded, RecursionError):
+    except (BudgetExceeded, RecursionError, Raised):
         pass
     _spend(ctx, run)
     return run
@@ -232,7 +232,7 @@ def _run_annotated_function(ctx, func):
         return None
     try:
         run.interp.call_function(func, args, {}, None)
-    except (BudgetExceeded, RecursionError):
+    except (BudgetExceeded, RecursionError, Raised):
         pass
     _spend(ctx, run)
     return run
@@ -259,7 +259,7 @@ def _run_model_in(run, build, name, spec, hint, source="comment", definite=False
             run.call_module(run.interp, model, args, {}, None, name=name, source=source)
         else:
             _call_on_guess(run, model, name, hint, definite)
-    except (BudgetExceeded, RecursionError):
+    except (BudgetExceeded, RecursionError, Raised):
         pass
     return run
 
@@ -322,7 +322,7 @@ def _probe(run, model, given=None, pins=None, past_ops=False):
         if hit.layer is not None and probe.probe_trailing > _spatial_axes(hit.layer):
             return None             # a pad before it reached more axes than the layer's spatial ones
         return hit.layer
-    except (BudgetExceeded, RecursionError):
+    except (BudgetExceeded, RecursionError, Raised):
         pass
     finally:
         run.steps -= probe.budget - max(probe.steps, 0)

@@ -33,6 +33,27 @@ class _Unknown:
 UNKNOWN = _Unknown()
 
 
+class _Number:
+    """A Python number whose value is not known (`k_h / q_h` of symbolic sizes, `head_dim ** -0.5`, a max of
+    such): never a tensor, so a tensor combined with it keeps its shape. It decides no branch."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self):
+        return "NUMBER"
+
+    def __bool__(self):
+        raise TypeError("NUMBER has no truth value")
+
+
+NUMBER = _Number()
+
+
 @dataclass(eq=False)
 class Tensor:
     shape: Optional[tuple]          # tuple of dims, or None when even the rank is unknown

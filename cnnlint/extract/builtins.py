@@ -9,9 +9,9 @@ from .. import values as V
 from ..shapes import dims as D
 from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS, keras_shape
 from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS, container_has, layer_is_a
-from ..values import UNKNOWN, Tensor
+from ..values import NUMBER, UNKNOWN, Tensor
 
-from .domain import (Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
+from .domain import (MAX_UNROLL, Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
                      printable, set_item, truth)
 from .imports import canonical
 from .scripts import ScriptValue
@@ -327,6 +327,10 @@ class BuiltinsMixin:
         if len(args) == 1 and isinstance(args[0], Ratio) and name in ("ceil", "floor"):
             ratio = args[0]
             return (D.ceildiv if name == "ceil" else D.floordiv)(ratio.num, ratio.den)
+        if name in ("sqrt", "log", "log2", "pow", "exp") and args and all(
+                a is NUMBER or isinstance(a, (int, float, D.Expr, Ratio)) and not isinstance(a, bool) for a in args
+        ) and any(a is NUMBER or isinstance(a, (D.Expr, Ratio)) for a in args):
+            return NUMBER      # math.sqrt(head_dim): a float, not known
         fn = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "log": math.log, "log2": math.log2,
               "pow": math.pow, "prod": math.prod, "gcd": math.gcd, "exp": math.exp, "isqrt": math.isqrt}.get(name)
         if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) for a in args):
@@ -374,6 +378,8 @@ class BuiltinsMixin:
                     return UNKNOWN
             if name == "int" and len(args) == 1 and isinstance(args[0], D.Expr):
                 return args[0]
+            if name in ("float", "abs") and len(args) == 1 and (args[0] is NUMBER or isinstance(args[0], D.Expr)):
+                return NUMBER if name == "float" or args[0] is NUMBER else args[0]
             if name == "int" and len(args) == 1 and isinstance(args[0], Ratio):
                 return D.floordiv(args[0].num, args[0].den)      # int() of a positive ratio floors it
             if name == "round" and len(args) == 2 and all(isinstance(a, (int, float)) for a in args):
@@ -426,6 +432,9 @@ class BuiltinsMixin:
             if name != "sum" and items and not kwargs and any(isinstance(a, D.Expr) for a in items) and all(
                     _is_dimlike(a) for a in items):
                 return self.symbolic_extreme(name, list(items))
+            if name != "sum" and items and not kwargs and any(a is NUMBER for a in items) and all(
+                    a is NUMBER or isinstance(a, (int, float, D.Expr)) and not isinstance(a, bool) for a in items):
+                return NUMBER      # max(k_h / q_h, 1.0): a number, not known
             if items is None or not items or not all(isinstance(a, (int, float)) and not isinstance(a, bool)
                                                      for a in items):
                 if name == "sum" and items is not None and all(_is_dimlike(a) for a in items):
@@ -446,6 +455,19 @@ class BuiltinsMixin:
             if any(l is None for l in lists):
                 return UNKNOWN
             return PList(zip(*lists))
+        if name in ("map", "filter") and len(args) >= 2 and not kwargs and (name == "map" or len(args) == 2):
+            # map(f, xs, ...) and filter(None or f, xs) over lists we know: `nn.Sequential(*filter(None, [...]))`
+            lists = [self.iterate(a) for a in args[1:]]
+            if any(l is None for l in lists) or sum(len(l) for l in lists) > MAX_UNROLL:
+                return UNKNOWN
+            func = args[0]
+            if name == "map":
+                return PList(self.call(func, list(xs), {}, node, frame) for xs in zip(*lists))
+            keys = lists[0] if func is None else [self.call(func, [x], {}, node, frame) for x in lists[0]]
+            truths = [truth(k) for k in keys]
+            if None in truths:
+                return UNKNOWN
+            return PList(x for x, t in zip(lists[0], truths) if t)
         if name in ("reversed", "sorted"):
             items = self.iterate(args[0]) if args else None
             if items is None:

@@ -20,6 +20,32 @@ class BudgetExceeded(Exception):
     """The analysis of one model took more steps than it may; what it found so far still stands."""
 
 
+class Raised(Exception):
+    """A built-in exception the code certainly raises inside a `try` that has handlers (`kind`: its class name, as
+    `TypeError`): the handler that matches runs, as in Python. Outside a `try`, a raise only ends its path."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def handles(handler_type, kind: str) -> bool | None:
+    """Whether `except <handler_type>` catches a built-in exception `kind`; handler_type is the handler's class
+    names (None: a bare except). None when a name is not a built-in exception (it cannot be one's superclass,
+    but it may be an alias)."""
+    import builtins
+    if handler_type is None:
+        return True
+    raised = getattr(builtins, kind, None)
+    found = False
+    for name in handler_type:
+        cls = getattr(builtins, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+            return None
+        found = found or (isinstance(raised, type) and issubclass(raised, cls))
+    return found
+
+
 class ProbeHit(BudgetExceeded):
     """A probe run (see Run.probe) has its answer: the first layer its input reaches (None: no layer can be
     named). It ends the run as running out of steps would."""
@@ -208,6 +234,8 @@ def join(a, b):
         return tail
     if type(a) is type(b) and isinstance(a, (int, float, str, bool, D.Expr)) and a == b:
         return a
+    if all(v is V.NUMBER or type(v) is float for v in (a, b)):
+        return V.NUMBER      # a float on one path, another (or one not known) on the other: a number
     if a is None and b is None:
         return None
     if isinstance(a, V.External) and isinstance(b, V.External) and a.name == b.name:

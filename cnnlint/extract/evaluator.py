@@ -18,10 +18,10 @@ from .. import values as V
 from ..shapes import dims as D
 from ..shapes import functions as FN
 from ..shapes.torch_layers import CONTAINERS, LAYERS
-from ..values import UNKNOWN, Tensor
+from ..values import NUMBER, UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, RegexMatch, Tail, TorchNames, set_item,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
@@ -41,6 +41,14 @@ _AUG = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAs
 _TENSOR_OPS = {cst.Add: "operator.add", cst.Subtract: "operator.sub", cst.Multiply: "operator.mul",
                cst.Divide: "operator.truediv", cst.FloorDivide: "operator.floordiv", cst.Modulo: "operator.mod",
                cst.Power: "operator.pow", cst.MatrixMultiply: "operator.matmul"}
+_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
+
+
+def _numeric(v):
+    """A number, known or not: what arithmetic on numbers takes."""
+    return v is NUMBER or isinstance(v, (Ratio, float, D.Expr)) or (isinstance(v, int) and not isinstance(v, bool))
+
+
 _COMPARE = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
             cst.GreaterThan: operator.gt, cst.LessThanEqual: operator.le, cst.GreaterThanEqual: operator.ge}
 
@@ -100,6 +108,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         self.frames = []           # the frames of the function calls running, innermost last
         self.pure_since = -1       # a constructor being remembered: the first object it made (see changed())
         self.doubt = 0             # paths running under a condition not decided (an if, a loop, an Either)
+        self.trying = 0            # `try` bodies with handlers running: a certain built-in exception is Raised
         self.run = run
         self.depth = 0
         self.stack = []
@@ -126,7 +135,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             self.exec_for(stmt, frame)
         elif isinstance(stmt, cst.While):
             self.exec_unknown_loop(stmt.body.body, frame, None)
-        elif isinstance(stmt, cst.Try) or isinstance(stmt, getattr(cst, "TryStar", cst.Try)):
+        elif isinstance(stmt, cst.Try):
+            self.exec_try(stmt, frame)
+        elif isinstance(stmt, getattr(cst, "TryStar", cst.Try)):
             self.exec_body(stmt.body.body, frame)
             if stmt.orelse is not None:
                 self.exec_body(stmt.orelse.body.body, frame)
@@ -146,6 +157,52 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             frame.locals[stmt.name.value] = self.make_class(stmt, frame)
         elif isinstance(stmt, cst.IndentedBlock):
             self.exec_body(stmt.body, frame)
+
+    def exec_try(self, stmt, frame):
+        """try/except/else/finally. The body runs; a built-in exception it certainly raises (Raised: a torch layer
+        built with a keyword it does not take, a `raise TypeError(...)` on a path that certainly runs) goes to the
+        first handler that matches, as in Python: timm's `try: aa_layer(channels=c, stride=s) except TypeError:
+        aa_layer(s)`. A handler that cannot be matched (an exception class of the code) ends the path."""
+        raised = None
+        if stmt.handlers:
+            self.trying += 1
+        try:
+            self.exec_body(stmt.body.body, frame)
+        except Raised as exc:
+            if not stmt.handlers:
+                raise
+            raised = exc
+        finally:
+            if stmt.handlers:
+                self.trying -= 1
+        if raised is not None:
+            handler = None
+            for h in stmt.handlers:
+                names = None if h.type is None else [
+                    (dotted(t.value if isinstance(t, cst.Element) else t) or "?").rsplit(".", 1)[-1]
+                    for t in (h.type.elements if isinstance(h.type, cst.Tuple) else [h.type])]
+                caught = handles(names, raised.kind)
+                if caught is None:
+                    frame.halt = "return"       # which handler runs is not known: the path ends here
+                    return
+                if caught:
+                    handler = h
+                    break
+            if handler is None:
+                if self.trying and not self.doubt:
+                    raise raised
+                frame.halt = "return"
+                return
+            if handler.name is not None:
+                self.assign(handler.name.name, UNKNOWN, frame)
+            self.exec_body(handler.body.body, frame)
+        elif stmt.orelse is not None:
+            self.exec_body(stmt.orelse.body.body, frame)
+        if stmt.finalbody is not None:
+            halt = frame.halt
+            frame.halt = None
+            self.exec_body(stmt.finalbody.body.body, frame)
+            frame.halt = frame.halt or halt
 
     def nested_defaults(self, fdef, frame):
         """Python evaluates defaults once, where the function is defined: a nested helper's
@@ -206,6 +263,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         elif isinstance(small, cst.Assert):
             self.assume(small.test, frame)
         elif isinstance(small, cst.Raise):
+            kind = self.raised_kind(small, frame) if self.trying and not self.doubt else None
+            if kind is not None:
+                raise Raised(kind)
             frame.halt = "return"      # a path that raises produces nothing
         elif isinstance(small, cst.Break):
             frame.halt = "break"
@@ -215,6 +275,18 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             self.exec_local_import(small, frame)
         elif isinstance(small, cst.Del):
             self.delete(small.target, frame)
+
+    def raised_kind(self, small, frame):
+        """The built-in exception class a `raise` statement raises (`raise TypeError(...)`, `raise KeyError`),
+        else None."""
+        import builtins
+        exc = small.exc
+        if isinstance(exc, cst.Call):
+            exc = exc.func
+        if not isinstance(exc, cst.Name) or exc.value in frame.locals or exc.value in self.file.globals:
+            return None
+        cls = getattr(builtins, exc.value, None)
+        return exc.value if isinstance(cls, type) and issubclass(cls, Exception) else None
 
     def exec_local_import(self, small, frame):
         package = self.file.package
@@ -916,9 +988,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             name = _TENSOR_OPS.get(op)
             if name is None:
                 return Tensor(None)
+            left, right = (NUMBER if isinstance(v, Ratio) else v for v in (left, right))
             return self.record_fn(name, [left, right], {}, node)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
+        if op in _ARITHMETIC and (left is NUMBER or right is NUMBER or isinstance(left, Ratio) or isinstance(
+                right, Ratio) or isinstance(left, float) or isinstance(right, float)) and _numeric(left) and \
+                _numeric(right) and not (isinstance(left, (int, float)) and isinstance(right, (int, float))):
+            return NUMBER      # arithmetic on a number whose value is not known: a number (`head_dim ** -0.5`)
         if isinstance(left, D.Expr) or isinstance(right, D.Expr):
             if not (_is_dimlike(left) and _is_dimlike(right)):
                 return UNKNOWN
@@ -936,8 +1013,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 exact = D.exact_div(left, right)
                 if exact is None and isinstance(right, int) and right > 0:
                     return Ratio(left, right)        # for math.ceil / math.floor to read
-                return UNKNOWN if exact is None else exact
-            return UNKNOWN
+                return NUMBER if exact is None else exact
+            return NUMBER if op is cst.Power and isinstance(right, int) and right < 0 else UNKNOWN
         fn = _BINOPS.get(op)
         if fn is None:
             return UNKNOWN

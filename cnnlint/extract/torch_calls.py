@@ -11,12 +11,13 @@ from ..shapes import dims as D
 from ..shapes import functions as FN
 from ..shapes import tensor_values as TV
 from ..shapes.torch_layers import CONTAINERS, LAYERS, SIZE_PARAMS, WRAPPERS
+from ..shapes.torch_signatures import rejects
 from ..values import UNKNOWN, Tensor
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS, keras_shape
 from .imports import canonical, dotted
 from .builtins import module_method
 from .scripts import ScriptValue
-from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
+from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Raised, Builtin, BuiltinMethod, Frame, PDict, PList,
                      RegexMatch, _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
@@ -162,7 +163,7 @@ class TorchMixin:
                     if isinstance(small, (cst.Assign, cst.AnnAssign)):
                         try:
                             self.exec_small(small, body_frame)
-                        except BudgetExceeded:
+                        except (BudgetExceeded, Raised):
                             raise
                         except Exception:
                             pass
@@ -561,6 +562,8 @@ class TorchMixin:
             return self.build_container(name, args, kwargs, node)
         spec = LAYERS.get(name) or KERAS_LAYERS.get(name)
         if spec is not None:
+            if self.trying and not self.doubt and rejects(name, len(args), list(kwargs)):
+                raise Raised("TypeError")      # inside a try that may catch it: nn.AvgPool2d(channels=64)
             return self.build_layer(spec, args, kwargs, node, frame)
         if name.startswith("keras."):
             keras = self.call_keras(name, args, kwargs, node)

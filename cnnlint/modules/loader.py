@@ -24,7 +24,7 @@ import libcst as cst
 
 from .. import values as V
 from ..extract.context import ModuleContext
-from ..extract.domain import BudgetExceeded
+from ..extract.domain import BudgetExceeded, Raised
 from ..extract.imports import bindings, canonical, import_source, resolve_imports, uses_framework
 from ..graph import Run
 from ..parse import SourceError, decode, parse
@@ -436,7 +436,7 @@ class Loader:
                     continue
                 ctx.done.add(id(stmt))
                 run.interp.exec_stmt(stmt, ctx.global_frame)
-        except (BudgetExceeded, RecursionError):
+        except (BudgetExceeded, RecursionError, Raised):
             pass
         finally:
             ctx.running.discard(name)

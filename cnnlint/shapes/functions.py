@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from ..values import UNKNOWN, Tensor
+from ..values import NUMBER, UNKNOWN, Tensor
 from . import dims as D
 from . import tensor_values as TV
 from .common import (adaptive_spatial, as_dim, as_int, conv_spatial, halve_axis, norm_axis, ntuple, pad_shape,
@@ -226,7 +226,8 @@ def probe_passes(op, bound) -> int | None:
         return 0
     if op in PROBE_TRANSPARENT_WITH_NUMBER and isinstance(bound, dict):
         other = [v for k, v in bound.items() if k in ("input", "other")]
-        if len(other) == 2 and sum(isinstance(v, (int, float)) and not isinstance(v, bool) for v in other) == 1:
+        if len(other) == 2 and sum(isinstance(v, (int, float)) and not isinstance(v, bool) or v is NUMBER
+                                   for v in other) == 1:
             return 0
         return None
     if op == "torch.nn.functional.pad" and isinstance(bound, dict):
@@ -240,7 +241,7 @@ def probe_passes(op, bound) -> int | None:
 def _operand_shape(v):
     if isinstance(v, Tensor):
         return v.shape
-    if isinstance(v, (int, float, bool, D.Expr)):
+    if isinstance(v, (int, float, bool, D.Expr)) or v is NUMBER:
         return ()
     return None
 

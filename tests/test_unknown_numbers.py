@@ -1,0 +1,53 @@
+"""Numbers whose value depends on a symbolic size (`k_h / q_h`, `head_dim ** -0.5`, `max(ratio, 1.0)`,
+`math.sqrt(C)`) are numbers, never tensors: a tensor scaled by one keeps its shape. Checked against torch at sampled
+sizes of the symbolic input."""
+from __future__ import annotations
+
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cnnlint.lint import lint_text
+from cnnlint.shapes import dims as D
+
+SOURCE = """import math
+import torch
+import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 4, 4)
+        self.proj = nn.Linear(8, 8)
+        self.out = nn.Identity()
+
+    def forward(self, x):
+        x = self.conv(x)
+        B, C, H, W = x.shape
+        ratio = max(H / W, 1.0)                       # a float of symbolic sizes
+        scale = (H * W) ** -0.5
+        temp = math.sqrt(W) if H > 1 else float(W)    # a number on either path
+        dist = torch.arange(H).unsqueeze(-1) * ratio - torch.arange(W).unsqueeze(0) * (W / H)
+        x = self.proj(x.flatten(2).transpose(1, 2) * scale / temp)
+        return self.out(x + dist.reshape(1, H * W, 1) * ratio)
+"""
+
+
+def shapes():
+    result = lint_text(SOURCE, "net.py", keep_analysis=True)
+    (run,) = result.analysis.model_runs
+    return {c.name: c.output_shape for c in run.calls}
+
+
+@settings(max_examples=20, deadline=None, derandomize=True, database=None)
+@given(st.integers(4, 64), st.integers(4, 64))
+def test_numbers_of_symbolic_sizes_keep_the_shape(h, w):
+    out = shapes()["out"]
+    assert out is not None and None not in out
+    ns: dict = {}
+    exec(compile(SOURCE, "net.py", "exec"), ns)
+    got = ns["Net"]()(torch.randn(2, 3, h, w)).shape
+    env = {"N": 2, "H": h, "W": w}
+    assert tuple(D.evaluate(d, env) for d in out) == tuple(got)
+
