@@ -37,6 +37,10 @@ CASES = [
     ("x=(2, 3, 16, 16)", "F.unfold(x, kernel_size=4, stride=4)"),
     ("x=(2, 3, 16, 16)", "F.unfold(x, 3, padding=1)"),
     ("x=(2, 3, 16, 16) g=(2, 7, 9, 2)", "F.grid_sample(x, g, align_corners=False)"),
+    ("x=(2, 27, 16)", "F.fold(x, output_size=(8, 8), kernel_size=3, padding=1, stride=2)"),
+    ("x=(2, 48, 9)", "F.fold(x, (12, 12), 4, stride=4)"),
+    ("x=(2, 3, 16, 16)", "torch.arange(1, x.shape[2] + 1) * math.pi"),
+    ("x=(2, 3, 16, 16)", "torch.arange(2, x.shape[3], 3)"),
     # sizes computed from the values of small tensors (RegNet's widths)
     ("", "torch.zeros(int(torch.round(torch.log(torch.arange(1, 9) * 3.7 + 2) * 5).max().item()))"),
     ("", "torch.zeros(torch.unique(torch.tensor([8, 16, 16, 32]), return_counts=True)[1].tolist())"),
@@ -47,7 +51,7 @@ CASES = [
 
 def source(case):
     inputs, expr = case
-    lines = ["import torch", "import torch.nn.functional as F", ""]
+    lines = ["import math", "import torch", "import torch.nn.functional as F", ""]
     for name, shape in (p.split("=", 1) for p in inputs.replace(", ", ",").split(" ") if p):
         lines.append(f"{name} = torch.randn{shape.replace(',', ', ')}")
     lines.append(f"out = {expr}")

@@ -28,7 +28,7 @@ class Net(nn.Module):
         ratio = max(H / W, 1.0)                       # a float of symbolic sizes
         scale = (H * W) ** -0.5
         temp = math.sqrt(W) if H > 1 else float(W)    # a number on either path
-        dist = torch.arange(H).unsqueeze(-1) * ratio - torch.arange(W).unsqueeze(0) * (W / H)
+        dist = torch.arange(1, H + 1).unsqueeze(-1) * ratio - torch.arange(W).unsqueeze(0) * (W / H) * math.pi
         x = self.proj(x.flatten(2).transpose(1, 2) * scale / temp)
         return self.out(x + dist.reshape(1, H * W, 1) * ratio)
 """

@@ -10,6 +10,7 @@ Every tensor op it meets is recorded as a node of the run's dataflow graph (cnnl
 from __future__ import annotations
 
 import ast
+import math
 import operator
 
 import libcst as cst
@@ -41,6 +42,9 @@ _AUG = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAs
 _TENSOR_OPS = {cst.Add: "operator.add", cst.Subtract: "operator.sub", cst.Multiply: "operator.mul",
                cst.Divide: "operator.truediv", cst.FloorDivide: "operator.floordiv", cst.Modulo: "operator.mod",
                cst.Power: "operator.pow", cst.MatrixMultiply: "operator.matmul"}
+_CONSTANTS = {f"{m}.{c}": getattr(math, c) for m in ("math", "numpy", "torch") for c in ("pi", "e", "inf")}
+_CONSTANTS["math.tau"] = math.tau
+
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
 
 
@@ -302,6 +306,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
     def follow(self, value):
         """An imported name, read: what its module binds it to, when the loader finds that module's source (a
         class, a function, a constant, a module); else the name itself, as the tables know it."""
+        constant = _CONSTANTS.get(value.name)
+        if constant is not None:
+            return constant          # math.pi, numpy.inf: a C module's constants
         if value.raw is None or self.file.loader is None:
             return value
         found = self.file.loader.resolve(value.raw)
@@ -598,6 +605,17 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                         obj[key] = value
                 except (IndexError, TypeError, KeyError):
                     obj.poisoned = True
+            elif isinstance(obj, PList) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Slice):
+                # xs[i:j] = items: known bounds and items replace that part; anything else: the list is not known
+                sl = target.slice[0].slice
+                bounds = [self.eval(p, frame) if p is not None else None for p in (sl.lower, sl.upper, sl.step)]
+                items = self.iterate(value)
+                self.mutate(obj, frame)
+                if items is None or bounds[2] is not None or not all(
+                        b is None or isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+                    obj.poisoned = True
+                else:
+                    obj[bounds[0]:bounds[1]] = list(items)
             elif isinstance(obj, V.Layer) and obj.kind == "torch.nn.ModuleDict":
                 key = self.eval(target.slice[0].slice.value, frame) if isinstance(
                     target.slice[0].slice, cst.Index) else UNKNOWN

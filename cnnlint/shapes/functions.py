@@ -758,8 +758,9 @@ def _arange(a):
         values = [start + i * step for i in range(length)] if length <= TV.MAX_VALUES else None
         return Tensor((length,), dtype=dtype, values=None if values is None or dtype is None else TV._cast(
             values, dtype))
-    if start == 0 and step == 1 and isinstance(end, D.Expr):
-        return Tensor((end,), dtype="long")
+    if isinstance(step, int) and step > 0 and all(isinstance(v, (int, D.Expr)) and not isinstance(v, bool)
+                                                  for v in (start, end)) and D.never_negative(D.sub(end, start)):
+        return Tensor((D.ceildiv(D.sub(end, start), step),), dtype="long")      # arange(1, W + 1): W values
     return Tensor((None,))
 
 
@@ -1117,6 +1118,21 @@ def _unfold(a):
         return unknown_tensor()
     out = (D.mul(shape[-3], D.product(kernel)), D.product(spatial))
     return tensor(shape[:-3] + out)
+
+
+@fn("F.fold", "input, output_size, kernel_size, dilation=1, padding=0, stride=1")
+def _fold(a):
+    return fold_shape(shape_of(a["input"]), a["output_size"], a["kernel_size"], a["stride"], a["padding"],
+                      a["dilation"])
+
+
+def fold_shape(shape, output_size, kernel_size, stride, padding, dilation):
+    """F.fold / nn.Fold: (N, C*kh*kw, L) -> (N, C, *output_size), L being the number of blocks that fit."""
+    size, kernel = ntuple(output_size, 2), ntuple(kernel_size, 2)
+    if shape is None or len(shape) not in (2, 3) or None in size or None in kernel:
+        return unknown_tensor()
+    channels = D.exact_div(shape[-2], D.product(kernel))
+    return tensor(shape[:-2] + (channels,) + tuple(size))
 
 
 @fn("F.grid_sample", "input, grid, **kwargs")

@@ -250,6 +250,19 @@ def _flatten(lay, x, **kw):
     return flatten_shape(x, lay.arg("start_dim"), lay.arg("end_dim"))
 
 
+@layer("Unfold", "kernel_size, dilation, padding, stride", dilation=1, padding=0, stride=1)
+def _unfold_layer(lay, x, **kw):
+    from .functions import FUNCTIONS
+    return FUNCTIONS["torch.nn.functional.unfold"].transfer({"input": x, **lay.args})
+
+
+@layer("Fold", "output_size, kernel_size, dilation, padding, stride", dilation=1, padding=0, stride=1)
+def _fold_layer(lay, x, **kw):
+    from .functions import fold_shape
+    return fold_shape(shape_of(x), lay.arg("output_size"), lay.arg("kernel_size"), lay.arg("stride"),
+                      lay.arg("padding"), lay.arg("dilation"))
+
+
 @layer("Unflatten", "dim, unflattened_size")
 def _unflatten(lay, x, **kw):
     shape = shape_of(x)
