@@ -630,7 +630,9 @@ def is_instance(value, kind):
         if isinstance(value, D.Expr):
             return True if py is int else False if py in (str, list, tuple, dict) else None
         if isinstance(value, Tensor):
-            return None
+            # a tensor of known shape is a tensor; one of unknown shape may stand for what an op we do not know
+            # returned (a tuple of tensors)
+            return False if value.shape is not None else None
         if isinstance(value, (V.Layer, V.Instance, V.Function, V.Partial, V.ClassValue)) or is_class(value):
             return False
         if isinstance(value, _PLAIN):

@@ -1,0 +1,80 @@
+"""Python the model code relies on, evaluated as Python does: each model below must get a fully known shape at
+every layer, equal to torch's (isinstance of a tensor, list slice assignment, filter/map, C modules' constants,
+exceptions caught by their handler)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from cnnlint.api import analyze_source
+
+HEADER = "import math\nimport torch\nimport torch.nn as nn\n\n\n"
+
+MODELS = {
+    "isinstance of a tensor": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.out = nn.Identity()
+    def forward(self, x):
+        x = self.conv(x)
+        if isinstance(x, (list, tuple)):
+            x = x[-1]
+        return self.out(x)
+""",
+    "slice assignment": """
+class Net(nn.Module):
+    def __init__(self, widths=(8, 16)):
+        super().__init__()
+        widths = list(widths)
+        widths[1:1] = [12] * 2
+        widths[-1:] = [20]
+        self.convs = nn.Sequential(*[nn.Conv2d(a, b, 1) for a, b in zip([3] + widths, widths)])
+    def forward(self, x):
+        return self.convs(x)
+""",
+    "filter and map": """
+class Net(nn.Module):
+    def __init__(self, norm=None):
+        super().__init__()
+        self.body = nn.Sequential(*filter(None, [nn.Conv2d(3, 8, 3), norm, nn.ReLU()]))
+        self.heads = nn.ModuleList(map(lambda c: nn.Conv2d(8, c, 1), [4, 6]))
+    def forward(self, x):
+        x = self.body(x)
+        return torch.cat([h(x) for h in self.heads], 1)
+""",
+    "math constants": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.out = nn.Identity()
+        self.scale = 2 * math.pi
+    def forward(self, x):
+        x = self.conv(x)
+        return self.out(torch.arange(1, x.shape[-1] + 1) * self.scale)
+""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_shapes_known_and_torchs(name):
+    source = HEADER + "# cnnlint: input=(2, 3, 16, 16)\n" + MODELS[name].lstrip()
+    ns: dict = {}
+    exec(compile(source, "net.py", "exec"), ns)
+    model = ns["Net"]()
+    seen = {}
+
+    def record(path):
+        def hook(module, inputs, output):
+            seen.setdefault(path, tuple(output.shape))
+        return hook
+
+    for path, module in model.named_modules():
+        if path and not list(module.children()):
+            module.register_forward_hook(record(path))
+    model(torch.randn(2, 3, 16, 16))
+    (run,) = [m for m in analyze_source(source, "net.py").models if m.name == "Net"]
+    got = {c.name: c.output_shape for c in run.calls}
+    assert got == seen
