@@ -44,6 +44,35 @@ class Net(nn.Module):
         x = self.body(x)
         return torch.cat([h(x) for h in self.heads], 1)
 """,
+    "a dataclass is no sequence": """
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass
+class StageCfg:
+    width: int = 8
+    depth: int = 2
+
+
+def expand(cfg):
+    if not isinstance(cfg, Sequence):
+        cfg = (cfg,)
+    return [c for c in cfg for _ in range(c.depth)]
+
+
+class Net(nn.Module):
+    def __init__(self, stages=(StageCfg(8), [StageCfg(12, 1), StageCfg(16, 1)])):
+        super().__init__()
+        layers, cin = [], 3
+        for stage in stages:
+            for cfg in expand(stage):
+                layers.append(nn.Conv2d(cin, cfg.width, 3, padding=1))
+                cin = cfg.width
+        self.body = nn.Sequential(*layers)
+    def forward(self, x):
+        return self.body(x)
+""",
     "math constants": """
 class Net(nn.Module):
     def __init__(self):
@@ -60,7 +89,9 @@ class Net(nn.Module):
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_shapes_known_and_torchs(name):
-    source = HEADER + "# cnnlint: input=(2, 3, 16, 16)\n" + MODELS[name].lstrip()
+    body = MODELS[name].lstrip()
+    at = body.index("class Net")
+    source = HEADER + body[:at] + "# cnnlint: input=(2, 3, 16, 16)\n" + body[at:]
     ns: dict = {}
     exec(compile(source, "net.py", "exec"), ns)
     model = ns["Net"]()

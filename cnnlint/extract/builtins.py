@@ -701,7 +701,22 @@ def _abc_instance(value, abc):
         return abc == "callable" or (abc == "iterable" and isinstance(value, V.Layer) and value.kind in CONTAINERS)
     if isinstance(value, (int, float, bool, D.Expr, type(None))):
         return False
+    if isinstance(value, V.Instance) and _plain_code_class(value.cls):
+        # an instance of a class of the code built on `object` alone (a dataclass config): its protocols are the
+        # methods it defines (a Sequence or Mapping only by deriving from one, or registering: not done here)
+        defines = {name for name in ("__iter__", "__getitem__", "__call__", "__len__")
+                   if value.cls.lookup(name)[0] is not None}
+        if abc == "callable":
+            return "__call__" in defines
+        return None if defines & {"__iter__", "__getitem__", "__len__"} else False
     return None
+
+
+def _plain_code_class(cls):
+    """A class of the code whose bases, all the way up, are classes of the code or `object`."""
+    return all(isinstance(b, V.ClassValue) or isinstance(b, Builtin) and b.name == "object" or
+               isinstance(b, V.External) and b.name in ("object", "builtins.object")
+               for c in cls.mro() for b in c.bases)
 
 
 def is_subclass(cls, kind):
