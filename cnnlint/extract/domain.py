@@ -127,7 +127,7 @@ MAYBE_KEYS = "**maybe"    # keyword carrying the names a call may or may not pas
 
 class Frame:
     __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module", "passed",
-                 "maybe_break")
+                 "maybe_break", "assumed")
 
     def __init__(self, local_vars=None, self_obj=None, closure=None, func=None, in_module=False, passed=None):
         self.locals = local_vars if local_vars is not None else {}
@@ -136,6 +136,7 @@ class Frame:
         self.maybe_break = False  # a break under an undecided condition: the loop may end after this item
         self.returns = []
         self.halt = None          # None | "return" | "break" | "continue"
+        self.assumed = ()         # (atom, int) pairs an undecided `if H == 64:` holds on this path
         self.self_obj = self_obj
         self.closure = closure
         self.uncertain = 0        # depth of undecidable conditions around the current statement
@@ -146,6 +147,7 @@ class Frame:
         """A frame for one path of this one (a branch, a loop body, a comprehension): same function, same call."""
         f = Frame(local_vars, self.self_obj, self.closure, self.func, self.in_module, self.passed)
         f.uncertain = self.uncertain + deeper
+        f.assumed = self.assumed
         return f
 
     def scope(self):
@@ -154,6 +156,43 @@ class Frame:
         if self.in_module:
             return None
         return self.locals if self.closure is None else ChainMap(self.locals, self.closure)
+
+class Assumed:
+    """A value returned on a path where sizes are known to equal constants (`if H == grid: return pos_embed`):
+    joined with the other paths' values, a size that equals theirs under those equalities takes their form."""
+
+    __slots__ = ("value", "assumed")
+
+    def __init__(self, value, assumed):
+        self.value = value
+        self.assumed = assumed
+
+
+def join_returns(values):
+    """The value a function returns, over the values its paths return (some Assumed)."""
+    plain = [v.value if isinstance(v, Assumed) else v for v in values]
+    result = plain[0]
+    for other in plain[1:]:
+        result = join(result, other)
+    if not isinstance(result, Tensor) or result.shape is None or None not in result.shape:
+        return result
+    # a size not known because one path returned a constant the condition made equal to the other paths' size
+    shapes = [v.shape for v in plain if isinstance(v, Tensor)]
+    if len(shapes) != len(plain) or any(s is None or len(s) != len(result.shape) for s in shapes):
+        return result
+    dims = list(result.shape)
+    for axis, d in enumerate(dims):
+        if d is not None:
+            continue
+        free = {s[axis] for v, s in zip(values, shapes) if not isinstance(v, Assumed)}
+        if len(free) != 1:
+            continue
+        (general,) = free
+        if general is not None and all(D.sub(D.assign_atoms(general, dict(v.assumed)), s[axis]) == 0
+                                       for v, s in zip(values, shapes) if isinstance(v, Assumed)):
+            dims[axis] = general
+    return Tensor(tuple(dims), node=result.node, dtype=result.dtype)
+
 
 class Ratio:
     """`size / k` of a symbolic size that k may not divide: only math.ceil / math.floor / int read it (SAME padding

@@ -22,7 +22,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import NUMBER, UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, set_item,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Assumed, Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, join_returns, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
@@ -46,6 +46,22 @@ _CONSTANTS = {f"{m}.{c}": getattr(math, c) for m in ("math", "numpy", "torch") f
 _CONSTANTS["math.tau"] = math.tau
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
+
+
+def _plain_read(e):
+    """An expression that only reads: a constant, a name, an attribute or item of one, a tuple of such."""
+    if isinstance(e, (cst.Integer, cst.Name)):
+        return True
+    if isinstance(e, cst.UnaryOperation):
+        return isinstance(e.expression, cst.Integer)
+    if isinstance(e, cst.Attribute):
+        return _plain_read(e.value)
+    if isinstance(e, cst.Subscript):
+        return _plain_read(e.value) and all(isinstance(s.slice, cst.Index) and _plain_read(s.slice.value)
+                                            for s in e.slice)
+    if isinstance(e, (cst.Tuple, cst.List)):
+        return all(_plain_read(el.value) for el in e.elements)
+    return False
 
 
 def _numeric(v):
@@ -262,7 +278,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         elif isinstance(small, cst.Expr):
             self.eval(small.value, frame)
         elif isinstance(small, cst.Return):
-            frame.returns.append(self.eval(small.value, frame) if small.value is not None else None)
+            value = self.eval(small.value, frame) if small.value is not None else None
+            frame.returns.append(Assumed(value, frame.assumed) if frame.assumed else value)
             frame.halt = "return"
         elif isinstance(small, cst.Assert):
             self.assume(small.test, frame)
@@ -367,7 +384,36 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                     self.exec_if(orelse, f)
                 elif orelse is not None:
                     self.exec_body(orelse.body.body, f)
-            self.exec_both(frame, lambda f: self.exec_body(stmt.body.body, f), run_else)
+            equal = self.equalities(stmt.test, frame)
+
+            def run_body(f):
+                f.assumed = f.assumed + equal
+                self.exec_body(stmt.body.body, f)
+            self.exec_both(frame, run_body, run_else)
+
+    def equalities(self, test, frame):
+        """(atom, int) pairs a condition makes true on its path: `H == 64`, `(H, W) == (64, 64)`, joined by `and`,
+        of sizes read from names, attributes and subscripts."""
+        if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+            return self.equalities(test.left, frame) + self.equalities(test.right, frame)
+        if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
+                test.comparisons[0].operator, cst.Equal)):
+            return ()
+        sides = (test.left, test.comparisons[0].comparator)
+        if not all(_plain_read(e) for e in sides):
+            return ()
+        left, right = (self.eval(e, frame) for e in sides)
+        pairs = list(zip(left, right)) if isinstance(left, tuple) and isinstance(right, tuple) and len(
+            left) == len(right) else [(left, right)]
+        out = []
+        for a, b in pairs:
+            for size, value in ((a, b), (b, a)):
+                if isinstance(value, int) and not isinstance(value, bool) and isinstance(size, D.Expr) and len(
+                        size.terms) == 1:
+                    (mono, coeff), = size.terms.items()
+                    if coeff == 1 and len(mono) == 1:
+                        out.append((mono[0], value))
+        return tuple(out)
 
     def exec_both(self, frame, first, second):
         """Run two paths from the same state and join them (both run: neither is known not to)."""
@@ -1396,10 +1442,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             self.shape_envs.pop()
         if not f.returns:
             return None
-        result = f.returns[0]
-        for other in f.returns[1:]:
-            result = join(result, other)
-        return self.check_return(fdef, result, env)
+        return self.check_return(fdef, join_returns(f.returns), env)
 
 
     def default(self, func, param):

@@ -160,7 +160,10 @@ def mul(a: Dim, b: Dim) -> Dim:
 
 
 def floordiv(a: Dim, d: Dim) -> Dim:
-    """floor(a / d) for a positive integer divisor; anything else is unknown."""
+    """floor(a / d) for a positive integer divisor, or a symbolic one that divides a exactly (windows.shape[0] //
+    (Hp * Wp // 49)); anything else is unknown."""
+    if isinstance(d, Expr) and a is not None:
+        return exact_div(a, d)
     if a is None or not isinstance(d, int) or d <= 0:
         return None
     if isinstance(a, int):
@@ -235,6 +238,19 @@ def exact_div(a: Dim, b: Dim) -> Dim:
             return None
         out[tuple(rest)] = c // coeff_b
     return _simplify(Expr(out))
+
+
+def assign_atoms(d: Dim, values: dict) -> Dim:
+    """d with the atoms in `values` (a symbol or a floor division -> an int) replaced by their values."""
+    if not isinstance(d, Expr) or not values:
+        return d
+    out: Dim = 0
+    for mono, coeff in d.terms.items():
+        term: Dim = coeff
+        for atom in mono:
+            term = mul(term, values[atom] if atom in values else Expr({(atom,): 1}))
+        out = add(out, term)
+    return out
 
 
 def floor_atoms(d: Dim) -> set:
