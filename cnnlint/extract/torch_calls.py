@@ -591,6 +591,17 @@ class TorchMixin:
         if name == "itertools.chain":
             parts = [self.iterate(a) for a in args]
             return UNKNOWN if any(p is None for p in parts) else PList(x for p in parts for x in p)
+        if name == "itertools.accumulate" and 1 <= len(args) <= 2 and set(kwargs) <= {"func", "initial"}:
+            # running sums (or products, with a function): the reductions of a stack of strides
+            items = self.iterate(args[0])
+            func = args[1] if len(args) > 1 else kwargs.get("func")
+            if items is None or len(items) > MAX_UNROLL:
+                return UNKNOWN
+            out = [kwargs["initial"]] if kwargs.get("initial") is not None else []
+            for item in items:
+                out.append(item if not out else self.call(func, [out[-1], item], {}, node, frame)
+                           if func is not None else self.binop(cst.Add, out[-1], item, node))
+            return PList(out)
         if name == "numpy.linspace":
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
