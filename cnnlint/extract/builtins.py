@@ -327,6 +327,8 @@ class BuiltinsMixin:
         if len(args) == 1 and isinstance(args[0], Ratio) and name in ("ceil", "floor"):
             ratio = args[0]
             return (D.ceildiv if name == "ceil" else D.floordiv)(ratio.num, ratio.den)
+        if len(args) == 1 and isinstance(args[0], D.Expr) and name in ("ceil", "floor"):
+            return args[0]          # a size is a whole number already: math.ceil(H / 1)
         if name in ("sqrt", "log", "log2", "pow", "exp") and args and all(
                 a is NUMBER or isinstance(a, (int, float, D.Expr, Ratio)) and not isinstance(a, bool) for a in args
         ) and any(a is NUMBER or isinstance(a, (D.Expr, Ratio)) for a in args):
