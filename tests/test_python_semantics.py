@@ -91,6 +91,25 @@ class Net(nn.Module):
     def forward(self, x):
         return self.pool(self.body(x))
 """,
+    "a tree of blocks of one class": """
+class Tree(nn.Module):
+    def __init__(self, levels, cin, cout):
+        super().__init__()
+        if levels == 1:
+            self.tree1, self.tree2 = nn.Conv2d(cin, cout, 3, padding=1), nn.Conv2d(cout, cout, 1)
+        else:
+            self.tree1, self.tree2 = Tree(levels - 1, cin, cout), Tree(levels - 1, cout, cout)
+    def forward(self, x):
+        return self.tree2(self.tree1(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tree = Tree(4, 3, 8)
+    def forward(self, x):
+        return self.tree(x)
+""",
     "math constants": """
 class Net(nn.Module):
     def __init__(self):

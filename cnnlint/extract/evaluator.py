@@ -1296,7 +1296,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         """Call a function of the linted code, or of a module it imports, in the context of the module that defines
         it; `frames`, a list, receives the frame it ran in."""
         fdef = func.node
-        if self.depth >= MAX_DEPTH or self.stack.count(fdef) >= 2:
+        # a function may run inside itself once (recursion is not unrolled), a module's forward inside another
+        # instance's (a tree of blocks of one class, as DLA's): the module tree bounds that
+        if self.depth >= MAX_DEPTH or self.stack.count((fdef, id(func.bound) if V.is_module(func.bound) else None)) >= 2:
             for value in [func.bound, *args, *kwargs.values()]:
                 if isinstance(value, V.Instance):
                     value.open = True        # what the call would have set on it is not known
@@ -1428,7 +1430,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if frames is not None:
             frames.append(f)
         self.depth += 1
-        self.stack.append(fdef)
+        self.stack.append((fdef, id(func.bound) if V.is_module(func.bound) else None))
         self.frames.append(f)
         self.shape_envs.append(env)
         try:
