@@ -41,6 +41,8 @@ CASES = [
     ("x=(2, 48, 9)", "F.fold(x, (12, 12), 4, stride=4)"),
     ("x=(2, 3, 16, 16)", "torch.arange(1, x.shape[2] + 1) * math.pi"),
     ("x=(2, 3, 16, 16)", "torch.arange(2, x.shape[3], 3)"),
+    ("x=(2, 7, 9, 4)", "x[..., 1::2, 0::3, :]"),
+    ("x=(2, 3, 4)", "torch.sign(x) * torch.log2(torch.abs(x) + 1.0) / torch.log10(x.abs() + 2)"),
     # sizes computed from the values of small tensors (RegNet's widths)
     ("", "torch.zeros(int(torch.round(torch.log(torch.arange(1, 9) * 3.7 + 2) * 5).max().item()))"),
     ("", "torch.zeros(torch.unique(torch.tensor([8, 16, 16, 32]), return_counts=True)[1].tolist())"),

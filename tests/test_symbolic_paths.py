@@ -1,7 +1,8 @@
 """Models of unknown input size (N, 3, H, W) whose code takes a path only at some sizes: a learned position
 table returned as it is when the grid already matches (`if (H, W) == (grid, grid): return pos`) and resampled
-otherwise, and windows padded to a multiple of the window and cut back (SAM's window_unpartition, whose batch
-is `windows.shape[0] // (Hp * Wp // w // w)`). cnnlint's symbolic shapes must be fully known and equal torch's at
+otherwise, windows padded to a multiple of the window and cut back (SAM's window_unpartition, whose batch
+is `windows.shape[0] // (Hp * Wp // w // w)`), and Swin's patch merging (`x[..., 0::2, 0::2, :]` of a map
+padded to even sizes). cnnlint's symbolic shapes must be fully known and equal torch's at
 every sampled size."""
 from __future__ import annotations
 
@@ -53,6 +54,7 @@ class Net(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, grid, grid, dim))
         self.mix = nn.Linear(dim, dim)
         self.out = nn.Identity()
+        self.merged = nn.Identity()
 
     def forward(self, x):
         x = self.stem(x).permute(0, 2, 3, 1)
@@ -60,25 +62,34 @@ class Net(nn.Module):
         H, W = x.shape[1], x.shape[2]
         windows, pad_hw = window_partition(x, self.window)
         windows = self.mix(windows)
-        return self.out(x + window_unpartition(windows, self.window, (H, W), pad_hw))
+        x = self.out(x + window_unpartition(windows, self.window, (H, W), pad_hw))
+        x = F.pad(x, (0, 0, 0, W % 2, 0, H % 2))         # Swin's patch merging: pad to even, take every other
+        return self.merged(torch.cat([x[..., 0::2, 0::2, :], x[..., 1::2, 0::2, :]], -1))
 """
 
 
+NAMES = ("out", "merged")
+
+
 @functools.lru_cache(maxsize=1)
-def inferred_output():
+def inferred():
     (run,) = [m for m in lint_text(SOURCE, "net.py", keep_analysis=True).analysis.model_runs if m.name == "Net"]
-    return {c.name: c.output_shape for c in run.calls}["out"]
+    return {c.name: c.output_shape for c in run.calls}
 
 
 @settings(max_examples=12, deadline=None, derandomize=True, database=None)
 @given(st.integers(8, 64), st.integers(8, 64))
 def test_sizes_taken_on_some_paths_agree_with_torch(h, w):
-    out = inferred_output()
-    assert out is not None and None not in out
     ns: dict = {}
     exec(compile(SOURCE, "net.py", "exec"), ns)
-    got = tuple(ns["Net"]()(torch.randn(2, 3, h, w)).shape)
-    assert tuple(D.evaluate(d, {"N": 2, "H": h, "W": w}) for d in out) == got
+    model, seen = ns["Net"](), {}
+    for name in NAMES:
+        getattr(model, name).register_forward_hook(lambda m, i, o, name=name: seen.update({name: tuple(o.shape)}))
+    model(torch.randn(2, 3, h, w))
+    for name in NAMES:
+        shape = inferred()[name]
+        assert shape is not None and None not in shape, name
+        assert tuple(D.evaluate(d, {"N": 2, "H": h, "W": w}) for d in shape) == seen[name], name
 
 
 def test_floor_division_by_a_size_that_divides():

@@ -1228,6 +1228,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
     def eval_Lambda(self, node, frame):
         return V.Function(node, closure=frame.scope(), defaults=self.nested_defaults(node, frame), module=self.file)
 
+    def eval_Ellipsis(self, node, frame):
+        return Ellipsis          # x[..., 0::2]
+
     def eval_NamedExpr(self, node, frame):
         value = self.eval(node.value, frame)
         self.assign(node.target, value, frame)

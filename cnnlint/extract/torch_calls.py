@@ -95,14 +95,16 @@ class TorchMixin:
         return result
 
     def slice_length(self, size, lo, hi, step):
-        """The length of `x[lo:hi:step]` along an axis of symbolic `size` (or with symbolic bounds), when the
+        """The length of `x[lo:hi:step]` (a positive step) along an axis of symbolic `size` (or with symbolic bounds), when the
         solver proves where the bounds fall (`x[:, 1:]` of 1 + H*W tokens: H*W); else None. A symbolic end on a
         fixed-size axis (`self.position_ids[:, :seq_len]`, a buffer of max_position_embeddings) is taken to fit:
         the input is one for which it does (hi <= size is required of the symbols, as a convolution requires its
         input to be large enough)."""
         at_least = self.run.solver.at_least
-        if size is None or step not in (None, 1) or not all(p is None or _is_dimlike(p) for p in (lo, hi)):
+        if size is None or not (step is None or isinstance(step, int) and not isinstance(step, bool) and step > 0) \
+                or not all(p is None or _is_dimlike(p) for p in (lo, hi)):
             return None
+        step = step or 1
 
         def bound(p, default):
             """A bound as a position in [0, size], or None when that is not proven."""
@@ -125,7 +127,9 @@ class TorchMixin:
         start, stop = bound(lo, 0), bound(hi, size)
         if start is None or stop is None:
             return None
-        return D.sub(stop, start) if at_least(stop, start) else (0 if at_least(start, stop) else None)
+        if at_least(stop, start):
+            return D.ceildiv(D.sub(stop, start), step)     # x[0::2]: every other row, (L + 1) // 2 of them
+        return 0 if at_least(start, stop) else None
 
     def call_unknown_args(self, func, node):
         """f(*xs) with xs not known: a layer built this way is still a layer, with unknown arguments."""

@@ -139,7 +139,10 @@ Tensor.masked_fill Tensor.masked_fill_ Tensor.sin Tensor.cos Tensor.erf Tensor.l
 Tensor.softmax_ Tensor.pin_memory Tensor.cpu_ Tensor.mul_scalar torch.masked_fill Tensor.bernoulli
 Tensor.bernoulli_ Tensor.sigmoid_ Tensor.gelu torch.nn.functional.gelu_ F.hardswish_ F.relu_ F.leaky_relu_ F.elu_
 Tensor.numpy torch.nn.init.normal_ torch.nn.init.zeros_ torch.nn.init.ones_ Tensor.tril torch.tril Tensor.triu
-torch.triu"""
+torch.triu torch.log2 torch.log10 torch.exp2 torch.tan torch.atan torch.asin torch.acos torch.sinh torch.cosh
+torch.trunc torch.frac torch.sgn torch.logit torch.sinc torch.deg2rad torch.rad2deg Tensor.log2 Tensor.log10
+Tensor.exp2 Tensor.tan Tensor.atan Tensor.trunc Tensor.frac Tensor.sgn Tensor.abs_ Tensor.neg_ Tensor.log_
+Tensor.sqrt_ Tensor.exp2_ Tensor.sinh Tensor.cosh Tensor.logit"""
 
 
 @fn(UNARY, "input, *rest, **kwargs")
