@@ -13,42 +13,37 @@ from typing import Any, Optional
 CLOCK = itertools.count()
 
 
-class _Unknown:
-    """What the evaluator could not decide. It satisfies every check and silences what depends on it."""
+class _Sentinel:
+    """One value of its class (pickled and copied as itself), named by its repr, deciding no branch."""
 
-    _instance = None
+    _name = ""
 
     def __new__(cls):
-        if cls._instance is None:
+        if "_instance" not in cls.__dict__:
             cls._instance = super().__new__(cls)
         return cls._instance
 
     def __repr__(self):
-        return "UNKNOWN"
+        return self._name
 
-    def __bool__(self):  # never let an unknown value decide a branch by accident
-        raise TypeError("UNKNOWN has no truth value")
+    def __bool__(self):  # never let a value nobody knows decide a branch by accident
+        raise TypeError(f"{self._name} has no truth value")
+
+
+class _Unknown(_Sentinel):
+    """What the evaluator could not decide. It satisfies every check and silences what depends on it."""
+
+    _name = "UNKNOWN"
 
 
 UNKNOWN = _Unknown()
 
 
-class _Number:
+class _Number(_Sentinel):
     """A Python number whose value is not known (`k_h / q_h` of symbolic sizes, `head_dim ** -0.5`, a max of
-    such): never a tensor, so a tensor combined with it keeps its shape. It decides no branch."""
+    such): never a tensor, so a tensor combined with it keeps its shape."""
 
-    _instance = None
-
-    def __new__(cls):
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self):
-        return "NUMBER"
-
-    def __bool__(self):
-        raise TypeError("NUMBER has no truth value")
+    _name = "NUMBER"
 
 
 NUMBER = _Number()

@@ -4,6 +4,7 @@ from cnnlint.fixes import set_target_size, written_factors
 from cnnlint.rulekit import Rule, shape_text, show
 from cnnlint.shapes import dims as D
 from cnnlint.shapes.common import as_dim
+from cnnlint.shapes.functions import RESHAPES
 from cnnlint.values import Tensor
 
 RULE = Rule(
@@ -36,7 +37,7 @@ class Net(nn.Module):
 """,),
 )
 
-VIEWS = {"Tensor.view", "torch.reshape"}
+VIEWS = set(RESHAPES)
 
 
 def target_of(data):

@@ -380,8 +380,9 @@ class BuiltinsMixin:
                     return UNKNOWN
             if name == "int" and len(args) == 1 and isinstance(args[0], D.Expr):
                 return args[0]
-            if name in ("float", "abs") and len(args) == 1 and (args[0] is NUMBER or isinstance(args[0], D.Expr)):
-                return NUMBER if name == "float" or args[0] is NUMBER else args[0]
+            if len(args) == 1 and (name == "float" and isinstance(args[0], D.Expr) or name in ("float", "abs") and
+                                   args[0] is NUMBER):
+                return NUMBER      # float(H), abs(a number not known)
             if name == "int" and len(args) == 1 and isinstance(args[0], Ratio):
                 return D.floordiv(args[0].num, args[0].den)      # int() of a positive ratio floors it
             if name == "round" and len(args) == 2 and all(isinstance(a, (int, float)) for a in args):

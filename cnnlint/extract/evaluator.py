@@ -190,6 +190,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             self.exec_body(stmt.body.body, frame)
         except Raised as exc:
             if not stmt.handlers:
+                if stmt.finalbody is not None:
+                    self.exec_body(stmt.finalbody.body.body, frame)     # `finally` runs on the way out
                 raise
             raised = exc
         finally:

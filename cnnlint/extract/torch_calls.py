@@ -95,11 +95,11 @@ class TorchMixin:
         return result
 
     def slice_length(self, size, lo, hi, step):
-        """The length of `x[lo:hi:step]` (a positive step) along an axis of symbolic `size` (or with symbolic bounds), when the
-        solver proves where the bounds fall (`x[:, 1:]` of 1 + H*W tokens: H*W); else None. A symbolic end on a
-        fixed-size axis (`self.position_ids[:, :seq_len]`, a buffer of max_position_embeddings) is taken to fit:
-        the input is one for which it does (hi <= size is required of the symbols, as a convolution requires its
-        input to be large enough)."""
+        """The length of `x[lo:hi:step]` (a positive step) along an axis of symbolic `size` (or with symbolic
+        bounds), when the solver proves where the bounds fall (`x[:, 1:]` of 1 + H*W tokens: H*W; `x[0::2]`:
+        ceil(L / 2)); else None. A symbolic end on a fixed-size axis (`self.position_ids[:, :seq_len]`, a buffer of
+        max_position_embeddings) is taken to fit: the input is one for which it does (hi <= size is required of
+        the symbols, as a convolution requires its input to be large enough)."""
         at_least = self.run.solver.at_least
         if size is None or not (step is None or isinstance(step, int) and not isinstance(step, bool) and step > 0) \
                 or not all(p is None or _is_dimlike(p) for p in (lo, hi)):
@@ -729,7 +729,7 @@ class TorchMixin:
             output = spec.transfer(bound)
         except (TypeError, ValueError, ZeroDivisionError, IndexError, AttributeError, OverflowError):
             output = Tensor(None)
-        if spec.op in _RESHAPES and isinstance(output, Tensor):
+        if spec.op in FN.RESHAPES and isinstance(output, Tensor):
             output = self.reshape_with_facts(bound, output)
         return self.run.record(spec.op, bound, output, node, called=name)
 
@@ -1036,9 +1036,6 @@ def _tensor_values(name, bound, args, kwargs):
     generic = {"input": args[0] if args else kwargs.get("input"),
                "other": args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("exponent"))}
     return TV.compute(name, generic, None)
-
-
-_RESHAPES = ("Tensor.view", "torch.reshape")
 
 
 def _unique_counts(name, args, kwargs):

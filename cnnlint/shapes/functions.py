@@ -468,6 +468,9 @@ def _flatten(a):
     return flatten_shape(a["input"], a["start_dim"], a["end_dim"])
 
 
+RESHAPES = ("Tensor.view", "torch.reshape")      # the ops view/reshape calls are recorded as
+
+
 def reshape_shape(shape, target, divide=D.exact_div):
     """The shape view/reshape produces: -1 inferred when the element count divides (`divide`: a whole quotient
     or None); None where unknown."""
