@@ -8,7 +8,7 @@ import math
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS, keras_shape
-from ..shapes.torch_layers import CONTAINERS, LAYERS, MODULE_METHODS, container_has, layer_is_a
+from ..shapes.torch_layers import FLOAT_FUNCTIONAL_METHODS, CONTAINERS, LAYERS, MODULE_METHODS, container_has, layer_is_a
 from ..values import NUMBER, UNKNOWN, Tensor
 
 from .domain import (MAX_UNROLL, Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
@@ -34,6 +34,11 @@ class BuiltinsMixin:
             return obj if kind == "self" else self.feed_model(obj, name, args, kwargs, node)
         if isinstance(obj, ScriptValue):
             return self.call_script_method(obj, name, args, kwargs, frame, node)
+        if isinstance(obj, V.Layer) and obj.kind == "torch.nn.FloatFunctional" and name in FLOAT_FUNCTIONAL_METHODS:
+            # self.cat.cat(xs, 1): torch.cat, then the observer module torch calls on the result
+            out = self.call_external(FLOAT_FUNCTIONAL_METHODS[name], args, kwargs, node, frame)
+            observer = obj.children.get("activation_post_process")
+            return self.run.call_module(self, observer, [out], {}, node) if V.is_module(observer) else out
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
         if isinstance(obj, V.Instance) and name == "get" and args and obj.cls.hook("__getitem__") is not None:
@@ -359,6 +364,14 @@ class BuiltinsMixin:
                     return range(*args)
                 except ValueError:
                     return UNKNOWN
+            return UNKNOWN
+        if name == "type" and len(args) == 1 and not kwargs:
+            # the class of a value: a layer's torch class, an instance's class of the code (`type(m) is nn.ReLU`)
+            value = args[0]
+            if isinstance(value, V.Layer):
+                return V.External(value.kind)
+            if isinstance(value, V.Instance):
+                return value.cls
             return UNKNOWN
         if name == "len":
             if not args:

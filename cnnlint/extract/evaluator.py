@@ -21,7 +21,7 @@ from ..shapes import functions as FN
 from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import NUMBER, UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
-from .builtins import BuiltinsMixin, module_method
+from .builtins import BuiltinsMixin, is_class, module_method
 from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Assumed, Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, join_returns, set_item,
                      _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
@@ -949,6 +949,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 return UNKNOWN        # `self.drop_path is not None` when it may be None
             if right is None or left is None or isinstance(left, bool) or isinstance(right, bool):
                 same = left is right          # None, True and False are the only objects of their value
+            elif all(is_class(v) for v in (left, right)):
+                # classes: a torch layer class is one object whatever the spelling (nn.ReLU, torch.nn.ReLU)
+                same = canonical(left.name) == canonical(right.name) if isinstance(left, V.External) and isinstance(
+                    right, V.External) else left is right
             else:
                 return UNKNOWN if not (V.is_module(left) or V.is_module(right)) else left is right if isinstance(
                     op, cst.Is) else left is not right

@@ -15,6 +15,9 @@ ALIASES = (
     ("tf_keras.", "keras."),
     ("keras.src.", "keras."),      # Keras' own sources (keras.applications) import from keras.src
     ("torch.nn.modules.", None),      # torch.nn.modules.conv.Conv2d -> torch.nn.Conv2d
+    # quantization-ready models' stubs and FloatFunctional, wherever torch has exported them
+    ("torch.ao.nn.quantized.", None), ("torch.nn.quantized.", None), ("torch.ao.quantization.", None),
+    ("torch.quantization.", None),
 )
 
 

@@ -10,7 +10,7 @@ from .. import values as V
 from ..shapes import dims as D
 from ..shapes import functions as FN
 from ..shapes import tensor_values as TV
-from ..shapes.torch_layers import CONTAINERS, LAYERS, SIZE_PARAMS, WRAPPERS
+from ..shapes.torch_layers import CONTAINERS, FLOAT_FUNCTIONAL_METHODS, LAYERS, SIZE_PARAMS, WRAPPERS
 from ..shapes.torch_signatures import rejects
 from ..values import UNKNOWN, Tensor
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS, keras_shape
@@ -680,6 +680,9 @@ class TorchMixin:
                 bound[param] = self.size_symbol(spec, param, node)
         self.run.effects += 1
         layer = V.Layer(spec.kind, bound, self.site(node))
+        if spec.kind == "torch.nn.FloatFunctional":
+            # the observer torch calls on each result (an Identity until the model is prepared)
+            layer.children["activation_post_process"] = V.Layer("torch.nn.Identity", {}, layer.call)
         if frame is not None and frame.passed and isinstance(node, cst.Call):
             # a size passed down as a parameter (`nn.Conv2d(cin, ...)` in a block built as `Block(64, ...)`) is
             # written where the call passed it: that is where the user changes it
@@ -790,6 +793,8 @@ class TorchMixin:
             return BuiltinMethod(layer, name)
         if module_method(layer, name) is not None:
             return BuiltinMethod(layer, name)
+        if layer.kind == "torch.nn.FloatFunctional" and name in FLOAT_FUNCTIONAL_METHODS:
+            return BuiltinMethod(layer, name)        # self.cat.cat(xs, 1): torch.cat (BuiltinsMixin)
         spec = LAYERS.get(layer.kind)
         if spec is not None and name in spec.params:
             return UNKNOWN

@@ -72,7 +72,7 @@ ChannelShuffle"""
 # passes through them to the first layer that tells its shape (cnnlint.analysis)
 PROBE_TRANSPARENT_LAYERS = {f"torch.nn.{n}" for n in IDENTITY.split()} - {
     f"torch.nn.{n}" for n in "PReLU Softmin Softmax LogSoftmax Softmax2d Dropout1d Dropout2d Dropout3d "
-                             "LocalResponseNorm ChannelShuffle".split()}
+                             "LocalResponseNorm ChannelShuffle".split()} | {"torch.nn.QuantStub", "torch.nn.DeQuantStub"}
 
 
 @layer(IDENTITY, "", dim=None, inplace=False, p=0.5)
@@ -80,6 +80,22 @@ def _identity(lay, x, *rest, **kw):
     if isinstance(x, Tensor):
         return Tensor(x.shape, dtype=x.dtype)
     return unknown_tensor()
+
+
+# quantization-ready models: the stubs pass the float tensor on (until a model is converted), FloatFunctional's
+# methods are the torch functions (extract/torch_calls.py), calling it itself raises in torch
+@layer("QuantStub DeQuantStub", "qconfig", qconfig=None)
+def _quant_stub(lay, x, *rest, **kw):
+    return Tensor(x.shape, dtype=x.dtype) if isinstance(x, Tensor) else unknown_tensor()
+
+
+@layer("FloatFunctional", "")
+def _float_functional(lay, *args, **kw):
+    return unknown_tensor()
+
+
+FLOAT_FUNCTIONAL_METHODS = {"add": "torch.add", "cat": "torch.cat", "mul": "torch.mul", "add_relu": "torch.add",
+                            "add_scalar": "torch.add", "mul_scalar": "torch.mul", "matmul": "torch.matmul"}
 
 
 # the arguments of these matter to rules (dim) or are read positionally
