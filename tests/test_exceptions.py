@@ -89,3 +89,39 @@ def test_the_handler_python_runs_is_the_one_analysed(kind, raised, caught):
         assert head is None
     else:
         assert head is not None and len(head) == len(expected) and head[1] == expected[1]   # input (N, 3, H, W)
+
+
+FAILING_ASSERT = """import torch
+import torch.nn as nn
+from torch import _assert
+
+
+class Net(nn.Module):
+    def __init__(self, patch=16, grid=56):
+        super().__init__()
+        self.grid = grid
+        self.embed = nn.Conv2d(3, 8, patch, patch)
+        self.proj = nn.Linear(8, 8)
+
+    def forward(self, x):
+        x = self.embed(x)
+        {check}
+        tokens = x.flatten(2).transpose(1, 2)
+        return self.proj(tokens.view(x.shape[0], self.grid * self.grid, -1))
+"""
+
+
+@pytest.mark.parametrize("check", ["assert x.shape[-1] == self.grid, 'size'",
+                                   "_assert(x.shape[-1] == self.grid, 'size')"])
+def test_nothing_after_an_assert_that_fails_is_checked(check):
+    # the defaults disagree (a 16-pixel patch of a 224 image is 14, the grid says 56): Python stops at the assert,
+    # so the view after it, wrong as it is, is not what a user meets first
+    source = FAILING_ASSERT.format(check=check).replace("class Net", "# cnnlint: input=(1, 3, 224, 224)\nclass Net")
+    ns: dict = {}
+    exec(compile(source, "net.py", "exec"), ns)
+    with pytest.raises(AssertionError):
+        ns["Net"]()(torch.randn(1, 3, 224, 224))
+    assert [d.code for d in analyze_source(source, "net.py").diagnostics] == []
+    # the same model without the assert: the view is reported
+    unchecked = source.replace(check, "pass")
+    assert "CNN108" in [d.code for d in analyze_source(unchecked, "net.py").diagnostics]

@@ -555,6 +555,8 @@ class TorchMixin:
         if name == "torch._assert":
             if isinstance(node, cst.Call) and node.args:
                 self.assume(node.args[0].value, frame)
+            if args and args[0] is False and not self.doubt and frame is not None:
+                frame.halt = "return"      # it raises: nothing after it runs (or is checked)
             return None
         if name in ("torch.nn.ParameterList", "torch.nn.ParameterDict") and not kwargs and len(args) <= 1:
             # a list / dict of the parameters it holds (indexed and iterated as one; F.linear(x, params["w1"]))
