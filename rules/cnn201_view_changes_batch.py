@@ -105,17 +105,15 @@ def batch_change(ctx, data):
     if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
         return None
     # the leading axis holds several blocks per sample (64*N windows, merged earlier) and the view takes them
-    # back out of it: (64*N, 7, 7, C) -> (-1, 8, 8, 7, 7, C) gives N again, as a window reverse does
+    # back out of it: (64*N, 7, 7, C) -> (-1, 8, 8, 7, 7, C) gives N again, as a window reverse does (with sizes
+    # known, when an earlier view did cut the windows out of the batch)
     blocks = D.exact_div(per_sample, suffixes[0])
-    if blocks is not None and blocks != 1 and not isinstance(x.shape[0], int) and \
-            D.exact_div(x.shape[0], blocks) is not None:
+    if blocks is not None and blocks != 1 and D.exact_div(x.shape[0], blocks) is not None and (
+            not isinstance(x.shape[0], int) or _merged_upstream(ctx, ctx.current_gid)):
         return None
     numel = D.product(x.shape)
     if isinstance(numel, int) and isinstance(per_sample, int) and numel % per_sample:
         return None   # torch raises here: CNN108 reports it
-    if blocks is not None and blocks != 1 and D.exact_div(x.shape[0], blocks) is not None and \
-            _merged_upstream(ctx, ctx.current_gid):
-        return None   # the same with sizes known: windows cut out of the batch earlier are put back
     batch = D.exact_div(numel, per_sample) if numel is not None else None
     return (f"view(-1, {', '.join(show(d) for d in dims[1:])}) on {shape_text(x)}: each sample has "
             f"{show(suffixes[0])} elements, not {show(per_sample)}, so the batch axis becomes "

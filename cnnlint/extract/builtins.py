@@ -8,11 +8,12 @@ import math
 from .. import values as V
 from ..shapes import dims as D
 from ..shapes.keras_layers import KERAS_LAYERS, KERAS_MODEL_METHODS, keras_shape
-from ..shapes.torch_layers import FLOAT_FUNCTIONAL_METHODS, CONTAINERS, LAYERS, MODULE_METHODS, container_has, layer_is_a
+from ..shapes.torch_layers import (CONTAINERS, FLOAT_FUNCTIONAL_METHODS, LAYERS, MODULE_METHODS, container_has,
+                                   layer_is_a)
 from ..values import NUMBER, UNKNOWN, Tensor
 
-from .domain import (MAX_UNROLL, Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike, known_torch_name,
-                     printable, set_item, truth)
+from .domain import (MAX_UNROLL, Builtin, PDict, PList, PSet, Ratio, RegexMatch, TorchNames, _is_dimlike,
+                     known_torch_name, printable, set_item, truth)
 from .imports import canonical
 from .scripts import ScriptValue
 

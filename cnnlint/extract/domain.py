@@ -3,6 +3,7 @@ builtins as values, truthiness and the join of two paths. Shared by the interpre
 
 from __future__ import annotations
 
+import builtins
 from collections import ChainMap
 
 from .. import values as V
@@ -33,7 +34,6 @@ def handles(handler_type, kind: str) -> bool | None:
     """Whether `except <handler_type>` catches a built-in exception `kind`; handler_type is the handler's class
     names (None: a bare except). None when a name is not a built-in exception (it cannot be one's superclass,
     but it may be an alias)."""
-    import builtins
     if handler_type is None:
         return True
     raised = getattr(builtins, kind, None)
@@ -174,7 +174,7 @@ def join_returns(values):
     result = plain[0]
     for other in plain[1:]:
         result = join(result, other)
-    if not isinstance(result, Tensor) or result.shape is None or None not in result.shape:
+    if len(plain) < 2 or all(v is p for v, p in zip(values, plain)) or not isinstance(result, Tensor) or result.shape is None or None not in result.shape:
         return result
     # a size not known because one path returned a constant the condition made equal to the other paths' size
     shapes = [v.shape for v in plain if isinstance(v, Tensor)]

@@ -10,6 +10,7 @@ Every tensor op it meets is recorded as a node of the run's dataflow graph (cnnl
 from __future__ import annotations
 
 import ast
+import builtins
 import math
 import operator
 
@@ -22,8 +23,9 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import NUMBER, UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, is_class, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Builtin, BuiltinMethod, Assumed, Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, join_returns, set_item,
-                     _is_dimlike, join, printable, truth)
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Assumed, Builtin, BuiltinMethod,
+                     Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, join_returns,
+                     set_item, _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
 from .torch_calls import TorchMixin, enum_lookup, is_mapping
@@ -312,7 +314,6 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
     def raised_kind(self, small, frame):
         """The built-in exception class a `raise` statement raises (`raise TypeError(...)`, `raise KeyError`),
         else None."""
-        import builtins
         exc = small.exc
         if isinstance(exc, cst.Call):
             exc = exc.func
@@ -581,8 +582,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return
         for a, b in ((test.left, test.comparisons[0].comparator), (test.comparisons[0].comparator, test.left)):
             # `assert H % window == 0`: the size divides evenly from here on
-            if not self.doubt and isinstance(a, cst.BinaryOperation) and isinstance(a.operator, cst.Modulo) and isinstance(
-                    b, cst.Integer) and b.evaluated_value == 0:
+            if not self.doubt and isinstance(a, cst.BinaryOperation) and isinstance(a.operator, cst.Modulo) and \
+                    isinstance(b, cst.Integer) and b.evaluated_value == 0:
                 self.run.solver.divides(self.eval(a.left, frame), self.eval(a.right, frame))
         pins = self.run.pins
         if pins is None:
@@ -1317,7 +1318,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         fdef = func.node
         # a function may run inside itself once (recursion is not unrolled), a module's forward inside another
         # instance's (a tree of blocks of one class, as DLA's): the module tree bounds that
-        if self.depth >= MAX_DEPTH or self.stack.count((fdef, id(func.bound) if V.is_module(func.bound) else None)) >= 2:
+        if self.depth >= MAX_DEPTH or self.stack.count(_frame_key(func)) >= 2:
             for value in [func.bound, *args, *kwargs.values()]:
                 if isinstance(value, V.Instance):
                     value.open = True        # what the call would have set on it is not known
@@ -1449,7 +1450,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if frames is not None:
             frames.append(f)
         self.depth += 1
-        self.stack.append((fdef, id(func.bound) if V.is_module(func.bound) else None))
+        self.stack.append(_frame_key(func))
         self.frames.append(f)
         self.shape_envs.append(env)
         try:
@@ -1584,6 +1585,11 @@ def _plain(value, depth=0):
     if value is None or value is UNKNOWN or isinstance(value, (int, float, str, D.Expr)):
         return True
     return type(value) is tuple and depth < 3 and all(_plain(v, depth + 1) for v in value)
+
+
+def _frame_key(func):
+    """What the recursion limit counts: a function, or a module's method and the module it runs on."""
+    return func.node, id(func.bound) if V.is_module(func.bound) else None
 
 
 def _memo_key(func, args, kwargs):

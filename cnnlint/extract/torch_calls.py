@@ -17,8 +17,8 @@ from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS, keras_shape
 from .imports import canonical, dotted
 from .builtins import module_method
 from .scripts import ScriptValue
-from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Raised, Builtin, BuiltinMethod, Frame, PDict, PList,
-                     RegexMatch, _is_dimlike)
+from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
+                     Raised, RegexMatch, _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
 KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",

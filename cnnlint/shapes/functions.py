@@ -1115,11 +1115,15 @@ def _cdist(a):
 
 @fn("F.unfold", "input, kernel_size, dilation=1, padding=0, stride=1")
 def _unfold(a):
-    shape = shape_of(a["input"])
+    return unfold_shape(shape_of(a["input"]), a["kernel_size"], a["stride"], a["padding"], a["dilation"])
+
+
+def unfold_shape(shape, kernel_size, stride, padding, dilation):
+    """F.unfold / nn.Unfold: (N, C, H, W) -> (N, C*kh*kw, L), L the number of blocks that fit."""
     if shape is None or len(shape) not in (3, 4):
         return unknown_tensor()
-    kernel = ntuple(a["kernel_size"], 2)
-    spatial = conv_spatial(shape[-2:], 2, a["kernel_size"], a["stride"], a["padding"], a["dilation"])
+    kernel = ntuple(kernel_size, 2)
+    spatial = conv_spatial(shape[-2:], 2, kernel_size, stride, padding, dilation)
     if spatial is None or None in kernel or None in spatial:
         return unknown_tensor()
     out = (D.mul(shape[-3], D.product(kernel)), D.product(spatial))

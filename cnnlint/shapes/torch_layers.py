@@ -72,7 +72,8 @@ ChannelShuffle"""
 # passes through them to the first layer that tells its shape (cnnlint.analysis)
 PROBE_TRANSPARENT_LAYERS = {f"torch.nn.{n}" for n in IDENTITY.split()} - {
     f"torch.nn.{n}" for n in "PReLU Softmin Softmax LogSoftmax Softmax2d Dropout1d Dropout2d Dropout3d "
-                             "LocalResponseNorm ChannelShuffle".split()} | {"torch.nn.QuantStub", "torch.nn.DeQuantStub"}
+                             "LocalResponseNorm ChannelShuffle".split()} | {
+    "torch.nn.QuantStub", "torch.nn.DeQuantStub"}
 
 
 @layer(IDENTITY, "", dim=None, inplace=False, p=0.5)
@@ -268,8 +269,9 @@ def _flatten(lay, x, **kw):
 
 @layer("Unfold", "kernel_size, dilation, padding, stride", dilation=1, padding=0, stride=1)
 def _unfold_layer(lay, x, **kw):
-    from .functions import FUNCTIONS
-    return FUNCTIONS["torch.nn.functional.unfold"].transfer({"input": x, **lay.args})
+    from .functions import unfold_shape
+    return unfold_shape(shape_of(x), lay.arg("kernel_size"), lay.arg("stride"), lay.arg("padding"),
+                        lay.arg("dilation"))
 
 
 @layer("Fold", "output_size, kernel_size, dilation, padding, stride", dilation=1, padding=0, stride=1)

@@ -145,8 +145,8 @@ PARAMETER_FREE_PREFIXES = ("ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", 
                            "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "LPPool", "Upsample", "PixelShuffle",
                            "PixelUnshuffle", "ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad",
                            "LogSigmoid", "Threshold", "GLU", "ChannelShuffle", "LocalResponseNorm", "CosineSimilarity",
-                           "PairwiseDistance", "Tanhshrink", "Softshrink", "Hardshrink", "RReLU", "Unfold", "Fold", "QuantStub", "DeQuantStub",
-                           "FloatFunctional")
+                           "PairwiseDistance", "Tanhshrink", "Softshrink", "Hardshrink", "RReLU", "Unfold", "Fold",
+                           "QuantStub", "DeQuantStub", "FloatFunctional")
 
 
 def parameter_count(layer):

@@ -1,6 +1,6 @@
 """The constructor parameters of torch.nn layer classes, as torch 2.13 declares them: what a constructor call
 that torch rejects with a TypeError looks like (a keyword it does not take, a required argument missing).
-tests/test_more_ops.py checks the table against the installed torch. Classes taking *args or **kwargs are left out.
+tests/test_exceptions.py checks the table against the installed torch. Classes taking *args or **kwargs are left out.
 """
 
 from __future__ import annotations
