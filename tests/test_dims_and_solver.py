@@ -146,3 +146,17 @@ def test_views_that_need_no_fact_or_cannot_hold_teach_nothing():
     solver.learn_reshape((N, D.add(h, w)), (N, D.floordiv(h, 7), 7))      # never equal, even when 7 divides
     assert solver.exact == {}
 
+
+@given(st.integers(1, 4), st.integers(0, 3), st.integers(1, 5), st.integers(-6, 6), st.booleans())
+@settings(max_examples=80, deadline=None)
+def test_a_difference_is_decided_whichever_side_grows(k, pool, c, const, flip):
+    # can_equal(a, b) must not depend on the order of its arguments, and must agree with a brute-force search
+    # (the sizes here are monotone in N and H, so small values decide)
+    solver = Solver()
+    n, h = solver.symbol("N"), solver.symbol("H")
+    tokens = D.floordiv(h, 2 ** pool) if pool else h
+    a = D.mul(D.mul(n, tokens), c)
+    b = D.add(D.mul(D.mul(n, D.add(tokens, k)), c), const)
+    first, second = (b, a) if flip else (a, b)
+    brute = any(D.evaluate(D.sub(a, b), {"N": nv, "H": hv}) == 0 for nv in range(1, 40) for hv in range(1, 200))
+    assert solver.can_equal(first, second) == brute

@@ -1327,11 +1327,12 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         memo = func.ns.memo if key is not None and func.ns is not None else None
         if memo is not None and key in memo:
             return memo[key][1]
-        effects = self.run.effects
+        effects, symbols = self.run.effects, len(self.run.solver.lower)
         result = self._call_in_module(func, args, kwargs, node, self_obj, frames)
-        if memo is not None and self.run.effects == effects and _plain(result):
-            # no effect and a plain result: the same arguments give it again (the closure is kept alive so that
-            # its id in the key is never another's)
+        if memo is not None and self.run.effects == effects and len(self.run.solver.lower) == symbols \
+                and _plain(result):
+            # no effect, no size made up and a plain result: the same arguments give it again (the closure is
+            # kept alive so that its id in the key is never another's)
             memo[key] = (func.closure, result)
         return result
 

@@ -283,11 +283,12 @@ class TorchMixin:
         caller = self.frames[-1] if self.frames else None
         if memo is not None:
             # remembered for any call of the function around it, or (when a size inside was written by that
-            # call's caller) for this call only
-            for k in (key, key + (id(caller),)):
+            # call's caller) for this call only; or (when building it made up a size) for this run only
+            for k in (key, key + (id(caller),), key + (id(self.run),), key + (id(caller), id(self.run))):
                 if k in memo:
                     return self.clone_module(memo[k][1])
         external, since = self.run.external, self.pure_since
+        symbols = len(self.run.solver.lower)
         self.pure_since = next(V.CLOCK)
         try:
             instance = self._instantiate(cls, args, kwargs, node)
@@ -295,8 +296,15 @@ class TorchMixin:
             self.pure_since = since
         if memo is not None and self.run.external == external and isinstance(instance, V.Instance):
             outer = {id(e) for f in self.frames for e in (f.passed or {}).values()}
-            tied = _hops_reach(instance, outer)
-            memo[key + (id(caller),) if tied else key] = (caller, self.clone_module(instance, record=False))
+            if _hops_reach(instance, outer):
+                key += (id(caller),)
+            if len(self.run.solver.lower) != symbols:
+                # a size it could not work out became a symbol of this run's solver: another run names its own
+                # symbols alike, and an unknown argument may differ from the next call's
+                if _unknown_argument(args, kwargs):
+                    return instance
+                key += (id(self.run),)
+            memo[key] = (caller, self.clone_module(instance, record=False))
         return instance
 
     def clone_module(self, module, record=True):
@@ -880,6 +888,19 @@ def _instance_key(cls, args, kwargs, node, interp):
     if None in positional or any(part is None for _, part in named):
         return None
     return id(cls), id(node), id(interp.anchor), positional, tuple(named)
+
+
+def _unknown_argument(args, kwargs):
+    """Whether a construction's arguments hold an unknown value (in a tuple or a partial too, or `**rest`)."""
+    def unknown(v, depth=0):
+        if v is UNKNOWN:
+            return True
+        items = [v.func, *v.args, *v.keywords.values()] if isinstance(v, V.Partial) else (
+            v if type(v) is tuple else ())
+        return depth < 3 and any(unknown(x, depth + 1) for x in items)
+    if kwargs.get(UNKNOWN_REST) or kwargs.get(MAYBE_KEYS):
+        return True
+    return any(unknown(v) for v in [*args, *(v for k, v in kwargs.items() if k not in (MAYBE_KEYS, UNKNOWN_REST))])
 
 
 def _hops_reach(module, entries, seen=None):

@@ -244,11 +244,16 @@ def assign_atoms(d: Dim, values: dict) -> Dim:
     """d with the atoms in `values` (a symbol or a floor division -> an int) replaced by their values."""
     if not isinstance(d, Expr) or not values:
         return d
+    return _map_atoms(d, lambda atom: values.get(atom, Expr({(atom,): 1})))
+
+
+def _map_atoms(d: Expr, factor) -> Dim:
+    """d rebuilt with each atom replaced by factor(atom)."""
     out: Dim = 0
     for mono, coeff in d.terms.items():
         term: Dim = coeff
         for atom in mono:
-            term = mul(term, values[atom] if atom in values else Expr({(atom,): 1}))
+            term = mul(term, factor(atom))
         out = add(out, term)
     return out
 
@@ -346,17 +351,8 @@ def substitute(d: Dim, env: dict) -> Dim:
     """Replace the symbols bound in env, keeping the others symbolic."""
     if not isinstance(d, Expr) or not env or not (symbols(d) & env.keys()):
         return d
-    out: Dim = 0
-    for mono, coeff in d.terms.items():
-        term: Dim = coeff
-        for atom in mono:
-            if isinstance(atom, Sym):
-                factor = env.get(atom.name, Expr({(atom,): 1}))
-            else:
-                factor = floordiv(substitute(atom.num, env), atom.den)
-            term = mul(term, factor)
-        out = add(out, term)
-    return out
+    return _map_atoms(d, lambda atom: env.get(atom.name, Expr({(atom,): 1})) if isinstance(atom, Sym)
+                      else floordiv(substitute(atom.num, env), atom.den))
 
 
 def is_monotone(d: Dim) -> bool:

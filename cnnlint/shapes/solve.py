@@ -269,9 +269,12 @@ class Solver:
         shifted = D.substitute(diff, {n: D.add(D.sym(n), s) for n, s in shift.items() if s})
         if isinstance(shifted, int):
             return shifted == 0 and not found.append({n: s + 1 for n, s in shift.items()})
-        # diff = lhs - target with lhs monotone: the usual shape of a size check
+        # diff = lhs - target with lhs monotone: the usual shape of a size check (or its negation, which has the
+        # same zeros: `B*N*C - B*(N + 1)*C` is -B*C)
         target = -shifted.constant()
         lhs = D.add(shifted, target)
+        if not D.is_monotone(lhs):
+            target, lhs = -target, D.neg(lhs)
         if not D.is_monotone(lhs):
             return self._search_nonmonotone(diff, names, found, limit)
         budget = [BUDGET]
