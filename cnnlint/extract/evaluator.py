@@ -646,6 +646,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         elif isinstance(target, cst.Attribute):
             obj = self.eval(target.value, frame)
             self.set_attr(obj, target.attr.value, value, frame)
+        elif isinstance(target, cst.Subscript) and self.register_module(target, value, frame):
+            pass
         elif isinstance(target, cst.Subscript):
             obj = self.eval(target.value, frame)
             if isinstance(obj, (PList, PDict)) and len(target.slice) == 1 and isinstance(
@@ -745,6 +747,28 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                     obj.children = {str(i): m for i, (_, m) in enumerate(children)}
                 else:
                     obj.args["__opaque__"] = True
+
+    def register_module(self, target, value, frame):
+        """`module._modules[name] = child`, the registry torch's __setattr__ writes: the child is registered as
+        an attribute would be. True when the target was such a registry."""
+        registry = target.value
+        if not (isinstance(registry, cst.Attribute) and registry.attr.value == "_modules" and len(target.slice) == 1
+                and isinstance(target.slice[0].slice, cst.Index)):
+            return False
+        owner = self.eval(registry.value, frame)
+        key = self.eval(target.slice[0].slice.value, frame)
+        if isinstance(owner, V.Instance) and isinstance(key, str):
+            self.set_attr(owner, key, value, frame)
+        elif isinstance(owner, V.Layer) and owner.kind in CONTAINERS and isinstance(key, str) and V.is_module(value):
+            self.changed(owner)
+            owner.children[key] = value
+        elif V.is_module(owner):
+            self.changed(owner)
+            if isinstance(owner, V.Instance):
+                owner.open = True            # a child registered under a name we do not know
+            else:
+                owner.args["__opaque__"] = True
+        return True
 
     def changed(self, obj=None):
         """The state of `obj` (of something unnamed, with None) changes: no call doing that is pure, and no
