@@ -396,15 +396,25 @@ def is_shape_error(result: dict) -> bool:
     return bool(SHAPE_WORDS.search(message))
 
 
-def target_lines(mutation_line: int, mutation_end: int, result: dict, relpath: str) -> set[int]:
+def target_lines(mutation_line: int, mutation_end: int, result: dict, relpath: str, source: str = "") -> set[int]:
     """Lines of the mutated file where a finding counts: the mutation, the crash (when it is in this file) and
-    the construction of the layer that failed."""
+    the construction of the layer that failed (every line of that call: Python gives the line it starts on, a
+    finding stands at the argument to change)."""
     lines = set(range(mutation_line, mutation_end + 1))
     crash = result.get("crash")
     if crash and crash[0] == relpath:
         lines.add(crash[1])
-    if result.get("build_line"):
-        lines.add(result["build_line"])
+    build = result.get("build_line")
+    if build:
+        lines.add(build)
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            tree = None
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and n.lineno == build] if tree else []
+        if calls:
+            outer = max(calls, key=lambda n: n.end_lineno)
+            lines.update(range(build, outer.end_lineno + 1))
     return lines
 
 
@@ -664,7 +674,7 @@ def measure(package: Package, args, version: str) -> dict:
         lints = list(pool.map(lambda r: linter.lint(r["file"], r["source"]), kept))
     known = {f: known_shape_lines(sources[f], str(linter.paths[0] / f)) for f in {r["file"] for r in kept}}
     for r, lint in zip(kept, lints):
-        lines = target_lines(r["line"], r["end_line"], r["torch"], r["file"])
+        lines = target_lines(r["line"], r["end_line"], r["torch"], r["file"], r["source"])
         hits = flagged_by(lint["findings"], lines)
         r["flagged"] = bool(hits)
         r["codes"] = sorted({h["code"] for h in hits})

@@ -275,11 +275,13 @@ def _call_on_guess(run, model, name, hint, definite=False):
     first layer that fixes the input's rank: an embedding, a convolution, not a Linear)."""
     if _call_on_annotation(run, model, name):
         return
+    found = _NO_ANSWER
     if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
         guessed = keras_input(model, run.solver)
     else:
         found = _probe(run, model, past_ops=definite)
-        layer = first_layer(run.interp, model) if found is _NO_ANSWER else found
+        layer = first_layer(run.interp, model) if found is _NO_ANSWER else first_layer(
+            run.interp, model, lax=True) if found is None else found
         if definite and layer is not None and layer.type_name in _ANY_RANK:
             return
         guessed = guess_input(layer, run.solver, hint)
@@ -288,7 +290,13 @@ def _call_on_guess(run, model, name, hint, definite=False):
     shape, source = guessed
     dtype = "long" if source == "guess-long" else "float"
     pins = {}
-    _probe(run, model, Tensor(shape, dtype=dtype), pins, past_ops=definite)
+    reached = _probe(run, model, Tensor(shape, dtype=dtype), pins, past_ops=definite or found is None)
+    if found is None and not (isinstance(reached, V.Layer) and reached.kind == layer.kind and
+                              reached.call is layer.call):
+        # an op came before any layer on an input of unknown shape (`if x.dim() == 4: x = x.unsqueeze(2)`): the
+        # first layer read from forward's text names the input only if, given that input, it is reached with it
+        # (ops may read it on the way, none may replace it)
+        return
     shape = tuple(D.substitute(d, pins) for d in shape)
     for d in shape:
         if isinstance(d, D.Expr):

@@ -96,15 +96,17 @@ def dataset_hint(source: str):
     return found.pop() if len(found) == 1 else None
 
 
-def first_layer(interp, module, depth=0):
-    """The first leaf layer a model applies to its (first) input, found by reading forward; None if unclear."""
+def first_layer(interp, module, depth=0, lax=False):
+    """The first leaf layer a model applies to its (first) input, found by reading forward; None if unclear. With
+    `lax`, `x = helper(x, ...)...` (a function of the code, not a layer) is read past, as if it kept x as it is: the
+    caller must check that the input the layer names does reach it unchanged."""
     import libcst as cst  # here: the configuration reads input specs without loading LibCST (cached runs)
     if depth > 8:
         return None
     if isinstance(module, V.Layer):
         if module.kind == "torch.nn.Sequential":
             children = [c for c in module.children.values()]
-            return first_layer(interp, children[0], depth + 1) if children else None
+            return first_layer(interp, children[0], depth + 1, lax) if children else None
         if module.kind in CONTAINERS:
             return None
         return module
@@ -116,12 +118,12 @@ def first_layer(interp, module, depth=0):
     if not isinstance(forward, cst.FunctionDef):
         bases = {b.name for b in module.cls.external_bases()}
         if "torch.nn.Sequential" in bases and module.modules:
-            return first_layer(interp, next(iter(module.modules.values())), depth + 1)
+            return first_layer(interp, next(iter(module.modules.values())), depth + 1, lax)
         return None
-    return _first_layer_result(_first_layer_in(interp, module, forward, depth))
+    return _first_layer_result(_first_layer_in(interp, module, forward, depth, lax))
 
 
-def _first_layer_in(interp, module, method, depth):
+def _first_layer_in(interp, module, method, depth, lax=False):
     """The first layer `method` applies to its first parameter, following `self.helper(x)` calls."""
     import libcst as cst
     params = list(method.params.params)
@@ -129,7 +131,7 @@ def _first_layer_in(interp, module, method, depth):
         return None
     arg = params[1].name.value
     return _first_layer_of(interp, module, _taken(interp, module, params[0].name.value, method.body.body), arg,
-                           depth)
+                           depth, lax)
 
 
 def _first_layer_result(found):
@@ -163,7 +165,7 @@ def _taken(interp, module, self_name, stmts):
     return out
 
 
-def _first_layer_of(interp, module, stmts, arg, depth):
+def _first_layer_of(interp, module, stmts, arg, depth, lax=False):
     """The first layer these statements apply to `arg`; _PASS when they only return it unchanged."""
     import libcst as cst
     for stmt in stmts:
@@ -179,13 +181,15 @@ def _first_layer_of(interp, module, stmts, arg, depth):
             name = target.attr.value
             sub = module.modules.get(name)
             if sub is not None:
-                return first_layer(interp, sub, depth + 1)
+                return first_layer(interp, sub, depth + 1, lax)
             helper, _ = module.cls.lookup(name)
             if isinstance(helper, cst.FunctionDef):
-                found = _first_layer_in(interp, module, helper, depth + 1)
+                found = _first_layer_in(interp, module, helper, depth + 1, lax)
                 if found is _PASS and _assigns_name(stmt, arg, call):
                     continue        # `x = self._transform_input(x)` that leaves x as it is here
                 return None if found is _PASS else found
+        elif lax and isinstance(target, cst.Name) and _rebinds(stmt, arg):
+            continue                # `x = _unsqueeze(x, 5, 2)[0]`: assumed to keep x (the caller checks)
         return None
     return None
 
@@ -197,6 +201,17 @@ def _returns_name(stmt, name) -> bool:
     import libcst as cst
     return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(
         stmt.body[0], cst.Return) and isinstance(stmt.body[0].value, cst.Name) and stmt.body[0].value.value == name
+
+
+def _rebinds(stmt, name) -> bool:
+    """`name = ...` (or `name, rest = ...`) as the whole statement."""
+    import libcst as cst
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return False
+    targets = [t.target for t in stmt.body[0].targets]
+    names = [e.value for t in targets for e in ([t] if isinstance(t, cst.Name) else [x.value for x in getattr(
+        t, "elements", ())])]
+    return name in names
 
 
 def _assigns_name(stmt, name, call) -> bool:

@@ -98,6 +98,9 @@ def test_flagged_only_by_an_error_at_the_mutation_the_crash_or_the_failing_layer
     lines = mutants.target_lines(8, 8, torch_said, "pkg/model.py")
     assert lines == {8, 9, 14}
     assert mutants.target_lines(8, 8, {"crash": ["pkg/layers.py", 14]}, "pkg/model.py") == {8}
+    # the failing layer's constructor call spans lines 9-11: a finding at its arguments counts
+    source = "\n" * 8 + "self.proj = Conv(\n    c_in,\n    c_out)\n"
+    assert mutants.target_lines(8, 8, torch_said, "pkg/model.py", source) == {8, 9, 10, 11, 14}
     error_at = lambda line, end=None, severity="error": {"line": line, "end_line": end or line, "code": "CNN101",
                                                          "severity": severity, "message": ""}
     assert mutants.flagged_by([error_at(9)], lines)

@@ -88,6 +88,8 @@ class BuiltinsMixin:
                     else:
                         obj[:0] = list(reversed(items))
                     return None
+            if name == "tolist" and not args and not kwargs and not obj.poisoned:
+                return PList(obj)          # numpy.linspace(...).tolist(): the numbers it stands for
             if name in ("append", "insert", "extend", "pop", "remove", "clear", "reverse", "sort"):
                 self.mutate(obj, frame)
             if name == "append" and len(args) == 1:
@@ -314,7 +316,8 @@ class BuiltinsMixin:
 
     def linspace(self, args, kwargs):
         """numpy.linspace(start, stop, num) of plain numbers, as the numbers a schedule is read from
-        (ConvNeXt's drop-path rates): a list of floats, computed as numpy does; anything else unknown."""
+        (ConvNeXt's drop-path rates): a list of floats, computed as numpy does (`.tolist()` gives them again);
+        anything else unknown."""
         given = {**dict(zip(("start", "stop", "num", "endpoint"), args)), **kwargs}
         start, stop = given.get("start"), given.get("stop")
         num, endpoint = given.get("num", 50), given.get("endpoint", True)

@@ -762,12 +762,12 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         elif isinstance(owner, V.Layer) and owner.kind in CONTAINERS and isinstance(key, str) and V.is_module(value):
             self.changed(owner)
             owner.children[key] = value
-        elif V.is_module(owner):
+        elif isinstance(owner, V.Instance):
             self.changed(owner)
-            if isinstance(owner, V.Instance):
-                owner.open = True            # a child registered under a name we do not know
-            else:
-                owner.args["__opaque__"] = True
+            owner.open = True                # a child registered under a name we do not know
+        elif isinstance(owner, V.Layer) and owner.kind in CONTAINERS:
+            self.changed(owner)
+            owner.args["__opaque__"] = True  # (a torch layer's own forward reads no child registered so)
         return True
 
     def changed(self, obj=None):

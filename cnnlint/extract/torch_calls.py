@@ -744,6 +744,8 @@ class TorchMixin:
             output = Tensor(None)
         if spec.op in FN.RESHAPES and isinstance(output, Tensor):
             output = self.reshape_with_facts(bound, output)
+        if isinstance(output, Tensor) and output.dtype is None and name in FN.KEEP_DTYPE:
+            output.dtype = _kept_dtype(bound)
         return self.run.record(spec.op, bound, output, node, called=name)
 
     def reshape_with_facts(self, bound, output):
@@ -888,6 +890,14 @@ def _instance_key(cls, args, kwargs, node, interp):
     if None in positional or any(part is None for _, part in named):
         return None
     return id(cls), id(node), id(interp.anchor), positional, tuple(named)
+
+
+def _kept_dtype(bound):
+    """The dtype the tensors an op moves all have (None unless they agree)."""
+    first = bound.get("input", bound.get("tensors"))
+    parts = list(first) if isinstance(first, (list, tuple)) else [first]
+    kinds = {p.dtype if isinstance(p, Tensor) else "?" for p in parts}
+    return kinds.pop() if len(kinds) == 1 and None not in kinds and "?" not in kinds else None
 
 
 def _unknown_argument(args, kwargs):

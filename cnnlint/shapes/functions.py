@@ -408,6 +408,43 @@ def _split(a):
     return tuple(tensor(shape[:axis] + (min(step, size - i),) + shape[axis + 1:]) for i in range(0, size, step))
 
 
+@fn("torch.tensor_split Tensor.tensor_split", "input, indices_or_sections=None, dim=0, indices=None, sections=None",
+    axes="dim")
+def _tensor_split(a):
+    """Parts cut at the given indices (the last runs to the end: as a slice from the last index), or n sections,
+    the first size % n one longer."""
+    shape = shape_of(a["input"])
+    given = [a[k] for k in ("indices_or_sections", "indices", "sections") if a[k] is not None]
+    if shape is None or len(given) != 1:
+        return UNKNOWN
+    axis = norm_axis(a["dim"], len(shape))
+    if axis is None:
+        return UNKNOWN
+    size, cut = shape[axis], given[0]
+    if isinstance(cut, (list, tuple)):
+        bounds = [as_int(i) for i in cut]
+        if any(b is None or b < 0 for b in bounds) or bounds != sorted(bounds):
+            return UNKNOWN
+        if isinstance(size, int):
+            edges = [0] + [min(b, size) for b in bounds] + [size]
+            lengths = [hi - lo for lo, hi in zip(edges, edges[1:])]
+        else:
+            edges = [0] + bounds
+            lengths = [hi - lo for lo, hi in zip(edges, edges[1:])] + [D.sub(size, bounds[-1] if bounds else 0)]
+    else:
+        n = as_int(cut)
+        if not n or n < 1:
+            return UNKNOWN
+        if isinstance(size, int):
+            lengths = [size // n + (1 if i < size % n else 0) for i in range(n)]
+        else:
+            part = D.exact_div(size, n)
+            if part is None:
+                return UNKNOWN
+            lengths = [part] * n
+    return tuple(tensor(shape[:axis] + (length,) + shape[axis + 1:]) for length in lengths)
+
+
 @fn("torch.unbind Tensor.unbind", "input, dim=0", axes="dim")
 def _unbind(a):
     shape = shape_of(a["input"])
@@ -469,6 +506,15 @@ def _flatten(a):
 
 
 RESHAPES = ("Tensor.view", "torch.reshape")      # the ops view/reshape calls are recorded as
+
+# ops that move, copy or gather elements and keep their dtype (an index built with arange, stacked, flattened and
+# permuted is still an index); a sum of integers is an integer
+KEEP_DTYPE = frozenset("""torch.cat torch.concat torch.concatenate torch.stack Tensor.permute torch.permute
+Tensor.transpose torch.transpose Tensor.swapaxes torch.swapaxes Tensor.swapdims torch.flatten Tensor.flatten
+Tensor.view torch.reshape Tensor.reshape Tensor.view_as Tensor.reshape_as Tensor.squeeze torch.squeeze
+Tensor.unsqueeze torch.unsqueeze Tensor.expand Tensor.expand_as Tensor.repeat Tensor.tile torch.tile torch.flip
+Tensor.flip torch.roll Tensor.roll torch.narrow Tensor.narrow torch.select Tensor.select torch.movedim
+Tensor.movedim torch.unflatten Tensor.unflatten torch.sum Tensor.sum""".split())
 
 
 def reshape_shape(shape, target, divide=D.exact_div):
@@ -538,6 +584,18 @@ def _repeat(a):
         return unknown_tensor()
     padded = (1,) * (len(sizes) - len(shape)) + shape
     return tensor(D.mul(d, as_dim(s)) for d, s in zip(padded, sizes))
+
+
+@fn("Tensor.tile torch.tile", "input, *dims")
+def _tile(a):
+    """Like repeat, but fewer repetitions than axes repeat the last axes (the others once)."""
+    shape, reps = shape_of(a["input"]), _size_args(a["dims"])
+    if shape is None or not isinstance(reps, (list, tuple)):
+        return unknown_tensor()
+    rank = max(len(shape), len(reps))
+    padded = (1,) * (rank - len(shape)) + tuple(shape)
+    reps = (1,) * (rank - len(reps)) + tuple(reps)
+    return tensor(D.mul(d, as_dim(s)) for d, s in zip(padded, reps))
 
 
 @fn("Tensor.permute torch.permute", "input, *dims", axes="dims:perm")
