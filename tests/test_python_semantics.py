@@ -34,6 +34,60 @@ class Net(nn.Module):
     def forward(self, x):
         return self.convs(x)
 """,
+    "functools.reduce with operator": """
+import operator
+from functools import reduce
+
+
+def prod(sizes):
+    return reduce(operator.mul, sizes, 1)
+
+
+class Net(nn.Module):
+    def __init__(self, kernel=(3, 3), stride=(1, 1)):
+        super().__init__()
+        if prod(kernel) == 1 and prod(stride) == 1:
+            kernel = None
+        self.pool = nn.MaxPool2d(kernel, stride, 1) if kernel else nn.Identity()
+        self.fc = nn.Linear(reduce(lambda a, b: a + b, [4, 6, 6]), 4)
+    def forward(self, x):
+        return self.fc(self.pool(x))
+""",
+    "copy.deepcopy of a module and numpy.linspace(...).tolist()": """
+import copy
+import numpy as np
+
+
+class Net(nn.Module):
+    def __init__(self, depth=3):
+        super().__init__()
+        rates = np.linspace(0, 0.1, depth).tolist()
+        self.blocks = nn.ModuleList([copy.deepcopy(nn.Conv2d(3, 3, 3, padding=1)) for _ in rates])
+        self.pool = copy.deepcopy(nn.MaxPool2d(2))
+    def forward(self, x):
+        for block in self.blocks:
+            x = block(x)
+        return self.pool(x)
+""",
+    "not scripted, traced or compiled": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.out = nn.Conv2d(8, 4, 1)
+        self.cache = {}
+    def bias(self, device):
+        if torch.jit.is_tracing() or self.training:
+            return torch.zeros(8, 1, 1)
+        key = str(device)
+        if key not in self.cache:
+            self.cache[key] = torch.zeros(8, 1, 1)
+        return self.cache[key]
+    def forward(self, x):
+        if torch.jit.is_scripting() or torch.compiler.is_compiling():
+            return x
+        return self.out(self.conv(x) + self.bias(x.device))
+""",
     "filter and map": """
 class Net(nn.Module):
     def __init__(self, norm=None):

@@ -277,7 +277,12 @@ class BuiltinsMixin:
 
     def copy_value(self, value, deep, frame):
         """copy.copy / copy.deepcopy of the linted code's own data (keras.applications copy their block
-        arguments before changing them): a new list or dict, exact when the original is; anything else unknown."""
+        arguments before changing them): a new list or dict, exact when the original is; a deep copy of a module is
+        a module tree as building it again would make (`nn.ModuleList(copy.deepcopy(layer) for _ in range(n))`);
+        anything else unknown."""
+        if deep and V.is_module(value) and not isinstance(value, V.Either):
+            return self.clone_module(value)
+
         def plain(v):
             if v is UNKNOWN:
                 return UNKNOWN     # a copy of what is not known is not known either; the rest stays exact

@@ -616,6 +616,20 @@ class TorchMixin:
                 out.append(item if not out else self.call(func, [out[-1], item], {}, node, frame)
                            if func is not None else self.binop(cst.Add, out[-1], item, node))
             return PList(out)
+        if name in _EAGER_CHECKS and not args:
+            return False        # the model is read as Python runs it: not scripted, traced, exported or compiled
+        if name == "functools.reduce" and 2 <= len(args) <= 3 and not kwargs:
+            # reduce(operator.mul, kernel_size, 1): a product of sizes, folded as Python folds it
+            items = self.iterate(args[1])
+            if items is None or len(items) > MAX_UNROLL or (len(args) == 2 and not items):
+                return UNKNOWN
+            items = list(items)
+            total = args[2] if len(args) == 3 else items.pop(0)
+            for item in items:
+                total = self.call(args[0], [total, item], {}, node, frame)
+            return total
+        if name in _OPERATORS and len(args) == 2 and not kwargs:
+            return self.binop(_OPERATORS[name], args[0], args[1], node)      # operator.mul(a, b) is a * b
         if name == "numpy.linspace":
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
@@ -890,6 +904,14 @@ def _instance_key(cls, args, kwargs, node, interp):
     if None in positional or any(part is None for _, part in named):
         return None
     return id(cls), id(node), id(interp.anchor), positional, tuple(named)
+
+
+_EAGER_CHECKS = frozenset({"torch.jit.is_scripting", "torch.jit.is_tracing", "torch.onnx.is_in_onnx_export",
+                           "torch.compiler.is_compiling", "torch.compiler.is_dynamo_compiling",
+                           "torch._dynamo.is_compiling", "torch.fx._symbolic_trace.is_fx_tracing"})
+_OPERATORS = {"operator.add": cst.Add, "operator.sub": cst.Subtract, "operator.mul": cst.Multiply,
+              "operator.truediv": cst.Divide, "operator.floordiv": cst.FloorDivide, "operator.mod": cst.Modulo,
+              "operator.pow": cst.Power, "operator.matmul": cst.MatrixMultiply}
 
 
 def _kept_dtype(bound):
