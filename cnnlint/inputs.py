@@ -208,10 +208,11 @@ def _rebinds(stmt, name) -> bool:
     import libcst as cst
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
         return False
-    targets = [t.target for t in stmt.body[0].targets]
-    names = [e.value for t in targets for e in ([t] if isinstance(t, cst.Name) else [x.value for x in getattr(
-        t, "elements", ())])]
-    return name in names
+    for target in (t.target for t in stmt.body[0].targets):
+        items = [target] if isinstance(target, cst.Name) else [e.value for e in getattr(target, "elements", ())]
+        if any(isinstance(e, cst.Name) and e.value == name for e in items):
+            return True
+    return False
 
 
 def _assigns_name(stmt, name, call) -> bool:

@@ -7,7 +7,8 @@ RULE = Rule(
     code="CNN109",
     name="invalid-layer-config",
     severity="error",
-    summary="Layer arguments torch rejects: padding='same' with stride > 1, channels not divisible by groups, "
+    summary="Layer arguments torch or Keras rejects: padding='same' with stride > 1, channels (or Keras filters) "
+            "not divisible by groups, "
             "embed_dim not divisible by num_heads, a pooling padding larger than half its window",
     why="torch checks these in the layer's constructor and raises before any data flows: 'padding='same' is "
         "not supported for strided convolutions', 'in_channels must be divisible by groups', 'embed_dim must "
@@ -55,6 +56,7 @@ def _divides(ctx, layer, total_name, part_name, what):
                f"{layer.type_name}: {total_name}={total} is not divisible by {part_name}={part} ({what})")
 
 
+KERAS_GROUPED_CONVS = {f"keras.layers.{name}{n}D" for name in ("Conv", "Convolution") for n in (1, 2, 3)}
 POOLS = ("MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d")
 
 
@@ -121,3 +123,6 @@ def check(ctx):
             _divides(ctx, layer, "d_model", "nhead", "each head gets d_model // nhead features")
         elif kind == "GroupNorm":
             _divides(ctx, layer, "num_channels", "num_groups", "torch raises in the constructor")
+        elif layer.kind in KERAS_GROUPED_CONVS:
+            _divides(ctx, layer, "filters", "groups", "Keras raises when the layer is made: 'The number of filters "
+                                                      "must be evenly divisible by the number of groups'")

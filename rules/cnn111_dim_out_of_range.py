@@ -3,6 +3,7 @@
 from cnnlint.rulekit import Rule, shape_text
 from cnnlint.shapes.common import as_int
 from cnnlint.shapes.functions import lookup
+from cnnlint.shapes.keras_layers import KERAS_LAYERS, WEIGHTED_AXIS
 from cnnlint.shapes.torch_layers import LAYERS
 from cnnlint.values import Tensor
 
@@ -11,12 +12,14 @@ RULE = Rule(
     name="dim-out-of-range",
     severity="error",
     summary="A dim / axis argument out of range for the input's rank, a repeated axis, a permute with the wrong "
-            "number of axes, or flatten with start_dim after end_dim",
+            "number of axes, flatten with start_dim after end_dim, or a Keras normalisation over the batch axis",
     why="An op with a dim argument accepts -rank..rank-1 (stack and unsqueeze: -(rank+1)..rank, as they add an "
         "axis; a 0-D tensor counts as 1-D). Outside it torch raises 'Dimension out of range (expected to be in range "
         "of [-2, 1], but got 2)'; a repeated axis raises 'dim 1 appears multiple times in the list of dims', "
         "permute needs each axis once, and flatten 'start_dim cannot come after end_dim'. It usually means the "
-        "tensor lost or never had an axis the code assumes (a batch axis, a channel axis after a flatten).",
+        "tensor lost or never had an axis the code assumes (a batch axis, a channel axis after a flatten). Keras "
+        "normalisations (BatchNormalization(axis=...)) size their weights by their axis: the batch axis, of unknown "
+        "size when the model is built, fails with 'Shapes used to initialize variables must be fully-defined'.",
     fix="Count the axes the tensor has at that point (negative dims count from the end: dim=-1 is the last axis), "
         "or add the missing axis with unsqueeze.",
     fires=("""
@@ -40,7 +43,7 @@ def check(ctx):
     for nid, data in ctx.nodes(prefix=""):
         layer = data.get("layer")
         if layer is not None:
-            spec = LAYERS.get(data["op"])
+            spec = LAYERS.get(data["op"]) or KERAS_LAYERS.get(data["op"])
             axes = spec.axes if spec is not None else ()
             values = layer.args
             x = next(iter(data["args"].values()), None) if data["args"] else None
@@ -56,6 +59,8 @@ def check(ctx):
         if not axes or not isinstance(x, Tensor) or x.shape is None:
             continue
         problem = _problem(axes, values, x.rank)
+        if problem is None and layer is not None and data["op"] in WEIGHTED_AXIS:
+            problem = _batch_axis(values.get("axis"), x)
         if problem is None:
             continue
         related = ctx.chain(x) + ([(data["cst"], f"{label} is called here")] if layer is not None else [])
@@ -105,6 +110,17 @@ def _problem(axes, values, rank):
         return (f"start_dim={values['start_dim']} (axis {normalised['start_dim']}) comes after "
                 f"end_dim={values['end_dim']} (axis {normalised['end_dim']})")
     return None
+
+
+def _batch_axis(axis, x):
+    """A Keras normalisation whose axis is the batch axis of an input whose batch size is not fixed."""
+    items = axis if isinstance(axis, (list, tuple)) else [axis]
+    ints = [as_int(v) for v in items]
+    if None in ints or not ints or 0 not in [v % x.rank for v in ints] or isinstance(x.shape[0], int):
+        return None
+    return (f"axis={axis} is the batch axis: Keras sizes the layer's weights by that axis, whose size it does not "
+            f"know when it builds them ('Shapes used to initialize variables must be fully-defined'); the channels "
+            f"are axis={x.rank - 1} (-1) in channels_last, axis=1 in channels_first")
 
 
 def _repeated(axes):

@@ -33,6 +33,27 @@ class Net(nn.Module):
         x = F.pad(x, (0, pad_r, 0, pad_b))
         return self.norm(self.proj(x))
 """,
+    "helper_reads_the_rank": """
+def to_5d(x, target_dim, expand_dim):
+    tensor_dim = x.dim()
+    if tensor_dim == target_dim - 1:
+        x = x.unsqueeze(expand_dim)
+    elif tensor_dim != target_dim:
+        raise ValueError(f"Unsupported input dimension {x.shape}")
+    return x, tensor_dim
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv3d(3, 8, (3, 7, 7), (2, 4, 4), (1, 3, 3))
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, x):
+        x = to_5d(x, 5, 2)[0]
+        x = self.proj(x)
+        return self.norm(x.flatten(2).transpose(1, 2))
+""",
     "dropout_first": """
 class Net(nn.Module):
     def __init__(self):
@@ -65,6 +86,20 @@ class Net(nn.Module):
 
     def forward(self, x):
         return self.fc(F.pad(x, (0, 1)))
+""",
+    "helper_replaces_the_input": """
+def to_channels_first(x):
+    return x.permute(0, 3, 1, 2)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        x = to_channels_first(x)
+        return self.conv(x)
 """,
     "pad_of_channels": """
 class Net(nn.Module):

@@ -758,7 +758,7 @@ class TorchMixin:
             output = Tensor(None)
         if spec.op in FN.RESHAPES and isinstance(output, Tensor):
             output = self.reshape_with_facts(bound, output)
-        if isinstance(output, Tensor) and output.dtype is None and name in FN.KEEP_DTYPE:
+        if isinstance(output, Tensor) and output.dtype is None and name in FN.KEEP_DTYPE and bound.get("dtype") is None:
             output.dtype = _kept_dtype(bound)
         return self.run.record(spec.op, bound, output, node, called=name)
 

@@ -11,7 +11,7 @@ from math import prod
 
 from . import dims as D
 from .common import as_dim, as_int, norm_axis, ntuple, shape_of, tensor, unknown_tensor
-from .functions import broadcast
+from .functions import broadcast, parse_axes
 from .torch_layers import registrar
 
 KERAS_LAYERS: dict = {}
@@ -142,11 +142,16 @@ keras_layer("PReLU", "alpha_initializer, alpha_regularizer, alpha_constraint, sh
 
 
 def _axis_size(layer, s, default=-1):
-    """The size of the axis a normalisation layer normalises (an int axis only)."""
+    """The number of weights per parameter of a normalisation: the size of the axis it normalises, the product of
+    the sizes of several (LayerNormalization(axis=[1, 2, 3]))."""
     if not s:
         return None
-    axis = norm_axis(layer.args.get("axis", default), len(s))
-    return None if axis is None or axis == 0 else as_int(s[axis])
+    given = layer.args.get("axis", default)
+    axes = [norm_axis(a, len(s)) for a in (given if isinstance(given, (list, tuple)) else [given])]
+    if not axes or any(a is None or a == 0 for a in axes):
+        return None
+    sizes = [as_int(s[a]) for a in axes]
+    return None if None in sizes else prod(sizes)
 
 
 def _norm_count(per_axis):
@@ -185,6 +190,15 @@ def _normalization_count(layer, s):
 
 
 keras_layer("Normalization", "axis, mean, variance, invert", count=_normalization_count)(_identity)
+
+# the axis arguments of Keras layers, for CNN111 (as torch_layers' axes=); the normalisations size their weights
+# by that axis, so it must not be the batch axis, whose size Keras does not know when it builds them
+WEIGHTED_AXIS = frozenset({"keras.layers.BatchNormalization", "keras.layers.LayerNormalization",
+                           "keras.layers.GroupNormalization", "keras.layers.RMSNormalization"})
+for _names, _axes in (("BatchNormalization GroupNormalization", "axis"),
+                      ("LayerNormalization RMSNormalization UnitNormalization Softmax", "axis:many")):
+    for _name in _names.split():
+        KERAS_LAYERS[f"keras.layers.{_name}"].axes = parse_axes(_axes)
 
 
 # -- dense and embeddings -------------------------------------------------------------------------------------
