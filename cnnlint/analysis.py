@@ -280,8 +280,8 @@ def _call_on_guess(run, model, name, hint, definite=False):
         guessed = keras_input(model, run.solver)
     else:
         found = _probe(run, model, past_ops=definite)
-        layer = first_layer(run.interp, model) if found is _NO_ANSWER else first_layer(
-            run.interp, model, lax=True) if found is None else found
+        layer = found if found is not None and found is not _NO_ANSWER else first_layer(
+            run.interp, model, lax=found is None)
         if definite and layer is not None and layer.type_name in _ANY_RANK:
             return
         guessed = guess_input(layer, run.solver, hint)

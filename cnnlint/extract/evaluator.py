@@ -28,7 +28,7 @@ from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, 
                      set_item, _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
-from .torch_calls import TorchMixin, enum_lookup, is_mapping
+from .torch_calls import OPERATORS, TorchMixin, enum_lookup, is_mapping
 
 
 _BINOPS = {
@@ -41,9 +41,7 @@ _AUG = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAs
         cst.DivideAssign: cst.Divide, cst.FloorDivideAssign: cst.FloorDivide, cst.ModuloAssign: cst.Modulo,
         cst.PowerAssign: cst.Power, cst.MatrixMultiplyAssign: cst.MatrixMultiply, cst.BitOrAssign: cst.BitOr,
         cst.BitAndAssign: cst.BitAnd}
-_TENSOR_OPS = {cst.Add: "operator.add", cst.Subtract: "operator.sub", cst.Multiply: "operator.mul",
-               cst.Divide: "operator.truediv", cst.FloorDivide: "operator.floordiv", cst.Modulo: "operator.mod",
-               cst.Power: "operator.pow", cst.MatrixMultiply: "operator.matmul"}
+_TENSOR_OPS = {op: name for name, op in OPERATORS.items()}      # a + b on tensors is recorded as operator.add
 _CONSTANTS = {f"{m}.{c}": getattr(math, c) for m in ("math", "numpy", "torch") for c in ("pi", "e", "inf")}
 _CONSTANTS["math.tau"] = math.tau
 
@@ -757,17 +755,19 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return False
         owner = self.eval(registry.value, frame)
         key = self.eval(target.slice[0].slice.value, frame)
-        if isinstance(owner, V.Instance) and isinstance(key, str):
-            self.set_attr(owner, key, value, frame)
-        elif isinstance(owner, V.Layer) and owner.kind in CONTAINERS and isinstance(key, str) and V.is_module(value):
-            self.changed(owner)
-            owner.children[key] = value
-        elif isinstance(owner, V.Instance):
-            self.changed(owner)
-            owner.open = True                # a child registered under a name we do not know
+        if isinstance(owner, V.Instance):
+            if isinstance(key, str):
+                self.set_attr(owner, key, value, frame)
+            else:
+                self.changed(owner)
+                owner.open = True            # a child registered under a name we do not know
         elif isinstance(owner, V.Layer) and owner.kind in CONTAINERS:
+            # (a torch layer's own forward reads no child registered so: only a container's changes)
             self.changed(owner)
-            owner.args["__opaque__"] = True  # (a torch layer's own forward reads no child registered so)
+            if isinstance(key, str) and V.is_module(value):
+                owner.children[key] = value
+            else:
+                owner.args["__opaque__"] = True
         return True
 
     def changed(self, obj=None):

@@ -628,8 +628,8 @@ class TorchMixin:
             for item in items:
                 total = self.call(args[0], [total, item], {}, node, frame)
             return total
-        if name in _OPERATORS and len(args) == 2 and not kwargs:
-            return self.binop(_OPERATORS[name], args[0], args[1], node)      # operator.mul(a, b) is a * b
+        if name in OPERATORS and len(args) == 2 and not kwargs:
+            return self.binop(OPERATORS[name], args[0], args[1], node)      # operator.mul(a, b) is a * b
         if name == "numpy.linspace":
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
@@ -758,8 +758,8 @@ class TorchMixin:
             output = Tensor(None)
         if spec.op in FN.RESHAPES and isinstance(output, Tensor):
             output = self.reshape_with_facts(bound, output)
-        if isinstance(output, Tensor) and output.dtype is None and name in FN.KEEP_DTYPE and bound.get("dtype") is None:
-            output.dtype = _kept_dtype(bound)
+        if isinstance(output, Tensor) and output.dtype is None:
+            output.dtype = FN.kept_dtype(name, bound)
         return self.run.record(spec.op, bound, output, node, called=name)
 
     def reshape_with_facts(self, bound, output):
@@ -909,17 +909,9 @@ def _instance_key(cls, args, kwargs, node, interp):
 _EAGER_CHECKS = frozenset({"torch.jit.is_scripting", "torch.jit.is_tracing", "torch.onnx.is_in_onnx_export",
                            "torch.compiler.is_compiling", "torch.compiler.is_dynamo_compiling",
                            "torch._dynamo.is_compiling", "torch.fx._symbolic_trace.is_fx_tracing"})
-_OPERATORS = {"operator.add": cst.Add, "operator.sub": cst.Subtract, "operator.mul": cst.Multiply,
+OPERATORS = {"operator.add": cst.Add, "operator.sub": cst.Subtract, "operator.mul": cst.Multiply,
               "operator.truediv": cst.Divide, "operator.floordiv": cst.FloorDivide, "operator.mod": cst.Modulo,
               "operator.pow": cst.Power, "operator.matmul": cst.MatrixMultiply}
-
-
-def _kept_dtype(bound):
-    """The dtype the tensors an op moves all have (None unless they agree)."""
-    first = bound.get("input", bound.get("tensors"))
-    parts = list(first) if isinstance(first, (list, tuple)) else [first]
-    kinds = {p.dtype if isinstance(p, Tensor) else "?" for p in parts}
-    return kinds.pop() if len(kinds) == 1 and None not in kinds and "?" not in kinds else None
 
 
 def _unknown_argument(args, kwargs):

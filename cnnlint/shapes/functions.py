@@ -517,6 +517,17 @@ Tensor.flip torch.roll Tensor.roll torch.narrow Tensor.narrow torch.select Tenso
 Tensor.movedim torch.unflatten Tensor.unflatten torch.sum Tensor.sum""".split())
 
 
+def kept_dtype(name, bound):
+    """The dtype of what op `name` makes when it keeps its input's (the dtype all the tensors it moves have, and
+    none given), else None."""
+    if name not in KEEP_DTYPE or bound.get("dtype") is not None:
+        return None
+    first = bound.get("input", bound.get("tensors"))
+    parts = list(first) if isinstance(first, (list, tuple)) else [first]
+    kinds = {p.dtype if isinstance(p, Tensor) else None for p in parts}
+    return kinds.pop() if len(kinds) == 1 else None
+
+
 def reshape_shape(shape, target, divide=D.exact_div):
     """The shape view/reshape produces: -1 inferred when the element count divides (`divide`: a whole quotient
     or None); None where unknown."""
