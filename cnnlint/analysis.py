@@ -37,11 +37,6 @@ def _constructible(cls) -> bool:
     return not isinstance(init, cst.FunctionDef) or _callable_bare(init, skip_self=True)
 
 
-def _declares_arguments(cls) -> bool:
-    """Whether a class's constructor has parameters without defaults that the code may declare a class for (an
-    annotation, or a class body naming the parameter): interp.declared_arguments decides."""
-    init, _ = cls.lookup("__init__")
-    return isinstance(init, cst.FunctionDef)
 
 
 # Classes built with the config class a parameter declares (transformers' models): at most this many per file.
@@ -58,8 +53,9 @@ def _runs_alone(cls) -> bool:
 
 
 def _build_alone(run, cls):
-    """A model class built on its own: with its defaults, and an instance of the declared class of each parameter
-    that has none (a transformers model, given its config class built with its defaults)."""
+    """A model class built on its own: with its defaults, and for each parameter that has none an instance of the
+    class it declares (a transformers model, given its config class built with its defaults), a size symbol named
+    after it (`MLP(in_dim, hidden)`), or unknown (interp.declared_arguments)."""
     kwargs = run.interp.declared_arguments(cls)
     return None if kwargs is None else run.interp.instantiate(cls, [], kwargs, cls.node)
 
@@ -100,8 +96,6 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             spec = forced_input or comments.get(name)
             if spec is None and name in already_run:
                 continue
-            if not _constructible(value) and not _declares_arguments(value):
-                continue
             if not _constructible(value) and spec is None:
                 if _runs_alone(value):
                     declared.append((name, value))     # built below, the file's last classes first
@@ -120,19 +114,6 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             # `model = Net(...)` under a `# cnnlint: input=` comment (or named in the configuration)
             runs.append(_run_model(ctx, lambda run, m=value: m, name, comments[name], hint))
 
-    # a class built with the classes its parameters declare (a transformers model, given its config class with its
-    # defaults): the file's heads come last and hold its other classes, so the last first, none that a model run
-    # already holds (a BertLayer inside BertForMaskedLM), and at most MAX_DECLARED_BUILDS of them
-    built = 0
-    for name, value in reversed(declared):
-        if built >= MAX_DECLARED_BUILDS:
-            break
-        if id(value) in _component_classes(runs):
-            continue
-        runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint, definite=True))
-        standalone[id(runs[-1])] = value
-        built += 1
-
     for stmt in module.body:
         # a `def main():` or a builder such as `def resnet18(*, weights=None, **kwargs)`: what it builds and calls
         # is checked (its decorators are not: the body is what we read)
@@ -143,6 +124,22 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
             run = _run_annotated_function(ctx, V.Function(stmt, module=ctx))
             if run is not None:
                 runs.append(run)
+
+    # a class whose constructor needs arguments, built with what its parameters declare (see _build_alone): the
+    # file's heads come last and hold its other classes, so the last first, none that a model run already holds (a
+    # BertLayer inside BertForMaskedLM, a block built by the file's builders), and at most MAX_DECLARED_BUILDS that
+    # need a declared class built (a transformers model, given its config class with its defaults)
+    built = 0
+    for name, value in reversed(declared):
+        if id(value) in _component_classes(runs):
+            continue
+        configs = any(isinstance(kind, V.ClassValue) for _, kind in script.interp.required_parameters(value))
+        if configs and built >= MAX_DECLARED_BUILDS:
+            continue
+        runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint,
+                               definite=configs, assumed=not configs))
+        standalone[id(runs[-1])] = value
+        built += configs
 
     # a class the file builds inside its models (a block given its arguments by the model) is checked there, in
     # context; built alone with its defaults it may be a configuration nobody uses (timm's Mixed5a() pads its conv
@@ -175,8 +172,10 @@ def _modules_in(root):
         stack.extend(c for c in inner if V.is_module(c))
 
 
-def _new_run(ctx):
-    return Run(ctx, budget=max(0, min(STEP_BUDGET, ctx.steps_left)))
+def _new_run(ctx, rank=2):
+    run = Run(ctx, budget=max(0, min(STEP_BUDGET, ctx.steps_left)))
+    run.guess_rank = rank
+    return run
 
 
 def _spend(ctx, run):
@@ -190,12 +189,12 @@ def _callable_bare(fdef, skip_self=False) -> bool:
     return all(p.default is not None for p in positional[1 if skip_self else 0:] + list(params.kwonly_params))
 
 
-def _run_function(ctx, func, hint, comments, forced_input):
+def _run_function(ctx, func, hint, comments, forced_input, rank=2):
     """Run a function nobody passes arguments to; a model it returns (a builder such as resnet18()) is then
     run on its guessed input, under the function's name. Sequentials it builds and leaves in its variables without
     calling them (a script's `model = keras.Sequential(...)`, then `model.compile()`, `model.fit(...)`) are run
     as module-level ones are."""
-    run = _new_run(ctx)
+    run = _new_run(ctx, rank)
     frames = []
     try:
         result = run.interp.call_function(func, [], {}, None, frames=frames)
@@ -215,6 +214,8 @@ def _run_function(ctx, func, hint, comments, forced_input):
     except (BudgetExceeded, RecursionError, Raised):
         pass
     _spend(ctx, run)
+    if run.rank_guessed and rank == 2:
+        run.rival = lambda: _run_function(ctx, func, hint, comments, forced_input, rank=3)
     return run
 
 
@@ -238,17 +239,24 @@ def _run_annotated_function(ctx, func):
     return run
 
 
-def _run_model(ctx, build, name, spec, hint, source="comment", definite=False):
-    run = _new_run(ctx)
+def _run_model(ctx, build, name, spec, hint, source="comment", definite=False, rank=2, assumed=False):
+    """A run of one model; when its input's rank was guessed (see _call_on_guess), with the rival run that guesses
+    the other rank, for the rules (lint.run_rules keeps a finding only when both runs have it)."""
+    run = _new_run(ctx, rank)
     try:
-        return _run_model_in(run, build, name, spec, hint, source, definite)
+        _run_model_in(run, build, name, spec, hint, source, definite, assumed)
     finally:
         _spend(ctx, run)
+    if run.rank_guessed and rank == 2:
+        run.rival = lambda: _run_model(ctx, build, name, spec, hint, source, definite, 3, assumed)
+    return run
 
 
-def _run_model_in(run, build, name, spec, hint, source="comment", definite=False):
+def _run_model_in(run, build, name, spec, hint, source="comment", definite=False, assumed=False):
     """source: "comment" for an input the comment or the configuration gives, "input" for `--input`; definite:
-    guess an input only of the rank its first layer fixes (see _call_on_guess)."""
+    guess an input only of the rank its first layer fixes (see _call_on_guess); assumed: a model built with
+    arguments nobody wrote (sizes as symbols), whose forward's optional parameters are then unknown too (the
+    caller we stand for may pass them)."""
     try:
         model = build(run)
         if not V.is_module(model):
@@ -258,7 +266,7 @@ def _run_model_in(run, build, name, spec, hint, source="comment", definite=False
             args = [_concrete_shape(s, run.solver, dtype if i == 0 else None) for i, s in enumerate(shapes)]
             run.call_module(run.interp, model, args, {}, None, name=name, source=source)
         else:
-            _call_on_guess(run, model, name, hint, definite)
+            _call_on_guess(run, model, name, hint, definite, assumed)
     except (BudgetExceeded, RecursionError, Raised):
         pass
     return run
@@ -269,25 +277,31 @@ def _run_model_in(run, build, name, spec, hint, source="comment", definite=False
 _ANY_RANK = {"Linear", "LayerNorm", "RMSNorm"}
 
 
-def _call_on_guess(run, model, name, hint, definite=False):
+def _call_on_guess(run, model, name, hint, definite=False, assumed=False):
     """Run a model on the shapes its forward's annotations give, else on a guess from its first layer (with
     `definite`, a model built with declared arguments: its input found past the ops that read it, and only from a
     first layer that fixes the input's rank: an embedding, a convolution, not a Linear)."""
     if _call_on_annotation(run, model, name):
         return
-    found = _NO_ANSWER
+    found, any_rank = _NO_ANSWER, False
     if isinstance(model, V.Layer) and model.kind == "keras.Sequential":
         guessed = keras_input(model, run.solver)
     else:
         found = _probe(run, model, past_ops=definite)
         layer = found if found is not None and found is not _NO_ANSWER else first_layer(
             run.interp, model, lax=found is None)
-        if definite and layer is not None and layer.type_name in _ANY_RANK:
+        any_rank = layer is not None and layer.type_name in _ANY_RANK
+        if definite and any_rank:
             return
         guessed = guess_input(layer, run.solver, hint)
     if guessed is None:
         return
     shape, source = guessed
+    if any_rank and len(shape) == 2:
+        # a Linear takes (N, *, F): the rank is a guess, (N, F) here and (N, L, F) in the rival run
+        run.rank_guessed = True
+        if run.guess_rank == 3:
+            shape = (shape[0], run.solver.fresh("L"), shape[1])
     dtype = "long" if source == "guess-long" else "float"
     pins = {}
     reached = _probe(run, model, Tensor(shape, dtype=dtype), pins, past_ops=definite or found is None)
@@ -301,8 +315,21 @@ def _call_on_guess(run, model, name, hint, definite=False):
     for d in shape:
         if isinstance(d, D.Expr):
             run.solver.require_positive(d)
-    run.call_module(run.interp, model, [Tensor(shape, dtype=dtype)], {}, None, name=name,
+    options = {p.name.value: V.UNKNOWN for p in _optional_parameters(model)} if assumed else {}
+    run.call_module(run.interp, model, [Tensor(shape, dtype=dtype)], options, None, name=name,
                     source=source.replace("-long", ""))
+
+
+def _optional_parameters(model):
+    """The parameters of a model's forward (or Keras call) after its input that have defaults."""
+    if not isinstance(model, V.Instance):
+        return []
+    method, _ = model.cls.lookup(model.cls.call_method())
+    if not isinstance(method, cst.FunctionDef):
+        return []
+    params = method.params
+    return [p for p in (list(params.posonly_params) + list(params.params))[2:] + list(params.kwonly_params)
+            if p.default is not None]
 
 
 PROBE_BUDGET = 200_000

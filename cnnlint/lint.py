@@ -77,6 +77,15 @@ def run_rules(analysis, selection):
         for rule in rules:
             rule.check(ctx)
         run.findings = drop_cascades(run, ctx.findings, rules)
+        if run.findings and run.rival is not None:
+            # the run's input had a guessed rank (a Linear takes any): a finding stands only when the run that
+            # guesses the other rank has it too
+            rival = run.rival()
+            theirs = RuleContext(rival, analysis.runs)
+            for rule in rules:
+                rule.check(theirs)
+            both = {(f.code, id(f.node)) for f in theirs.findings}
+            run.findings = [f for f in run.findings if (f.code, id(f.node)) in both]
         keep_fixes_that_fit_every_layer(run, run.findings)
         for finding in run.findings:
             key = (finding.code, id(finding.node))

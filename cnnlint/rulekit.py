@@ -171,14 +171,14 @@ class RuleContext:
 
 def set_hint(param, got, expected, fix=None) -> str:
     """The fix to suggest: the size that arrives when it is known (in the names that made it when the fix writes
-    them: `set input_size=emb (100)`), else that no input size gives the expected one."""
+    them: `set input_size=emb (100)`), else that no size (of the input, of a parameter) gives the expected one."""
     if isinstance(got, int):
         written = fix.description.partition("=")[2] if fix is not None and \
             fix.description.startswith(f"set {param}=") else ""
         if any(c.isalpha() for c in written):
             return f"set {param}={written} ({got})"
         return f"set {param}={got}"
-    return f"no input size makes it {show(expected)}"
+    return f"no size makes it {show(expected)}"
 
 
 def describe_op(data) -> str:

@@ -124,6 +124,7 @@ BUILTINS = {name: Builtin(name) for name in (
 
 UNKNOWN_REST = "**?"      # keyword marking a call whose other keyword arguments are not known
 MAYBE_KEYS = "**maybe"    # keyword carrying the names a call may or may not pass (a **dict's maybe-keys)
+UNKNOWN_EXTRA = "**+"     # keyword marking a call that may pass keywords the callee's **kwargs collects (none it names)
 
 class Frame:
     __slots__ = ("locals", "returns", "halt", "self_obj", "closure", "uncertain", "func", "in_module", "passed",

@@ -23,7 +23,7 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import NUMBER, UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, is_class, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, Assumed, Builtin, BuiltinMethod,
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_EXTRA, UNKNOWN_REST, Assumed, Builtin, BuiltinMethod,
                      Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, join_returns,
                      set_item, _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
@@ -1414,6 +1414,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         params = fdef.params
         local = {}
         rest_unknown = kwargs.pop(UNKNOWN_REST, False)
+        extra = kwargs.pop(UNKNOWN_EXTRA, False)
         maybe = kwargs.pop(MAYBE_KEYS, ())
         positional = list(params.posonly_params) + list(params.params)
         is_static = any(dotted(d.decorator) in ("staticmethod",) for d in getattr(fdef, "decorators", ()))
@@ -1448,7 +1449,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 local[name] = UNKNOWN
         if params.star_kwarg is not None:
             rest = local[params.star_kwarg.name.value] = PDict(kwargs)
-            rest.poisoned = rest_unknown
+            rest.poisoned = rest_unknown or extra
             rest.maybe.update(k for k in maybe if k in kwargs)
         passed = None
         if written is not None:

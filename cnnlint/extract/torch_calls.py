@@ -13,11 +13,12 @@ from ..shapes import tensor_values as TV
 from ..shapes.torch_layers import CONTAINERS, FLOAT_FUNCTIONAL_METHODS, LAYERS, SIZE_PARAMS, WRAPPERS
 from ..shapes.torch_signatures import rejects
 from ..values import UNKNOWN, Tensor
+from .parameter_uses import non_size_parameters
 from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS, keras_shape
 from .imports import canonical, dotted
 from .builtins import module_method
 from .scripts import ScriptValue
-from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
+from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_EXTRA, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
                      Raised, RegexMatch, _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
@@ -176,27 +177,50 @@ class TorchMixin:
         self.init_subclass(cls, node, frame)
         return cls
 
-    def declared_arguments(self, cls):
-        """The arguments a class's constructor is given when it is built on its own: for each parameter without a
-        default, an instance, built with its defaults, of the class the code declares for it — the parameter's
-        annotation (`config: BertConfig`), the class's own annotation of that name (`config: BertConfig` in the
-        class body, inherited) or a `<name>_class` attribute (`config_class = BertConfig`), the most derived of
-        them. None when a parameter has none, or that class cannot be built with its defaults."""
-        owner = next((c for c in cls.mro() if "__init__" in c.methods or c.fields is not None), None)
-        if owner is None or "__init__" not in owner.methods:
-            return {}
+    def required_parameters(self, cls):
+        """The parameters of a class's constructor without a default, each with what it is given when the class is
+        built on its own: the class the code declares for it — the parameter's annotation (`config: BertConfig`),
+        the class's own annotation of that name (`config: BertConfig` in the class body, inherited) or a
+        `<name>_class` attribute (`config_class = BertConfig`), the most derived of them —, else SIZE for one
+        annotated `int` or not annotated and used as a number (`def __init__(self, in_dim, num_classes)`; see
+        parameter_uses), else None (unknown)."""
+        owner = _init_owner(cls)
+        if owner is None:
+            return []
         params = owner.methods["__init__"].params
         positional = list(params.posonly_params) + list(params.params)
         required = [p for p in positional[1:] + list(params.kwonly_params) if p.default is None]
-        out = {}
+        untyped = {p.name.value for p in required if p.annotation is None}
+        not_sizes = non_size_parameters(owner.node, owner.methods["__init__"], untyped) if untyped else set()
+        out = []
         for param in required:
             kind = self.declared_class(cls, owner, param)
-            if kind is None or not _builds_bare(kind):
-                return None
-            value = self.instantiate(kind, [], {}, None)
-            if not isinstance(value, V.Instance):
-                return None
-            out[param.name.value] = value
+            if kind is None and (_names_int(param.annotation.annotation) if param.annotation is not None else
+                                 param.name.value not in not_sizes):
+                kind = SIZE
+            out.append((param, kind))
+        return out
+
+    def declared_arguments(self, cls):
+        """The arguments a class's constructor is given when it is built on its own (see required_parameters): an
+        instance of each declared class built with its defaults, a positive symbol named after each size parameter
+        (a check on the model then holds only when it fails for every size), unknown for the others. None when a
+        declared class cannot be built with its defaults."""
+        out = {}
+        owner = _init_owner(cls)
+        if owner is not None and owner.methods["__init__"].params.star_kwarg is not None:
+            out[UNKNOWN_EXTRA] = True       # `**params`: what a caller passes there is not known either
+        for param, kind in self.required_parameters(cls):
+            name = param.name.value
+            if kind is SIZE:
+                out[name] = self.fresh_symbol(name)
+            elif kind is None:
+                out[name] = UNKNOWN
+            else:
+                value = self.instantiate(kind, [], {}, None) if _builds_bare(kind) else None
+                if not isinstance(value, V.Instance):
+                    return None
+                out[name] = value
         return out
 
     def declared_class(self, cls, owner, param):
@@ -298,10 +322,11 @@ class TorchMixin:
             outer = {id(e) for f in self.frames for e in (f.passed or {}).values()}
             if _hops_reach(instance, outer):
                 key += (id(caller),)
-            if len(self.run.solver.lower) != symbols:
-                # a size it could not work out became a symbol of this run's solver: another run names its own
-                # symbols alike, and an unknown argument may differ from the next call's
-                if _unknown_argument(args, kwargs):
+            if len(self.run.solver.lower) != symbols or _argument_holds(args, kwargs, _symbolic):
+                # a size it could not work out became a symbol of this run's solver, or it was given one (what
+                # building it asserted of that size is this run's): another run names its own symbols alike, and
+                # an unknown argument may differ from the next call's
+                if len(self.run.solver.lower) != symbols and _argument_holds(args, kwargs, lambda v: v is UNKNOWN):
                     return instance
                 key += (id(self.run),)
             memo[key] = (caller, self.clone_module(instance, record=False))
@@ -914,17 +939,23 @@ OPERATORS = {"operator.add": cst.Add, "operator.sub": cst.Subtract, "operator.mu
               "operator.pow": cst.Power, "operator.matmul": cst.MatrixMultiply}
 
 
-def _unknown_argument(args, kwargs):
-    """Whether a construction's arguments hold an unknown value (in a tuple or a partial too, or `**rest`)."""
-    def unknown(v, depth=0):
-        if v is UNKNOWN:
+def _argument_holds(args, kwargs, test):
+    """Whether a construction's arguments hold a value that passes `test` (in a tuple or a partial too); `**rest`
+    of unknown keys holds an unknown."""
+    def holds(v, depth=0):
+        if test(v):
             return True
         items = [v.func, *v.args, *v.keywords.values()] if isinstance(v, V.Partial) else (
             v if type(v) is tuple else ())
-        return depth < 3 and any(unknown(x, depth + 1) for x in items)
-    if kwargs.get(UNKNOWN_REST) or kwargs.get(MAYBE_KEYS):
+        return depth < 3 and any(holds(x, depth + 1) for x in items)
+    markers = (MAYBE_KEYS, UNKNOWN_REST, UNKNOWN_EXTRA)
+    if test(UNKNOWN) and any(kwargs.get(k) for k in markers):
         return True
-    return any(unknown(v) for v in [*args, *(v for k, v in kwargs.items() if k not in (MAYBE_KEYS, UNKNOWN_REST))])
+    return any(holds(v) for v in [*args, *(v for k, v in kwargs.items() if k not in markers)])
+
+
+def _symbolic(v):
+    return isinstance(v, D.Expr) and bool(D.symbols(v))
 
 
 def _hops_reach(module, entries, seen=None):
@@ -968,6 +999,20 @@ def is_mapping(instance):
     get() and `in` are what Mapping makes of it."""
     return instance.cls.hook("__getitem__") is not None and any(
         b.name in _MAPPINGS for b in instance.cls.external_bases())
+
+
+SIZE = "size"       # a constructor parameter given a size symbol (see TorchMixin.required_parameters)
+
+
+def _init_owner(cls):
+    """The class whose __init__ of the code builds instances of `cls` (None: a record's generated one, or an
+    external base's)."""
+    owner = next((c for c in cls.mro() if "__init__" in c.methods or c.fields is not None), None)
+    return owner if owner is not None and "__init__" in owner.methods else None
+
+
+def _names_int(annotation):
+    return isinstance(annotation, cst.Name) and annotation.value == "int"
 
 
 def _builds_bare(cls):
