@@ -20,7 +20,8 @@ from .extract.imports import resolve_imports, uses_framework
 from .modules.loader import context_name
 from .graph import STEP_BUDGET, Run
 from .shapes.torch_layers import SEQUENTIALS
-from .inputs import annotation_inputs, comment_inputs, dataset_hint, first_layer, guess_input, keras_input
+from .inputs import (annotation_inputs, comment_inputs, dataset_hint, first_layer, guess_input, keras_input,
+                     unpacked_rank)
 from .shapes import dims as D
 from .values import Tensor
 
@@ -298,10 +299,15 @@ def _call_on_guess(run, model, name, hint, definite=False, assumed=False):
         return
     shape, source = guessed
     if any_rank and len(shape) == 2:
-        # a Linear takes (N, *, F): the rank is a guess, (N, F) here and (N, L, F) in the rival run
-        run.rank_guessed = True
-        if run.guess_rank == 3:
-            shape = (shape[0], run.solver.fresh("L"), shape[1])
+        # a Linear takes (N, *, F): the rank is the one forward unpacks its input's shape into, else a guess,
+        # (N, F) here and (N, L, F) in the rival run
+        rank = unpacked_rank(model)
+        if rank is None:
+            run.rank_guessed = True
+            rank = run.guess_rank
+        if rank > 2:
+            middle = ("L",) if rank == 3 else ("H", "W") if rank == 4 else tuple(f"L{i}" for i in range(rank - 2))
+            shape = (shape[0], *(run.solver.fresh(s) for s in middle), shape[1])
     dtype = "long" if source == "guess-long" else "float"
     pins = {}
     reached = _probe(run, model, Tensor(shape, dtype=dtype), pins, past_ops=definite or found is None)

@@ -197,6 +197,44 @@ def _first_layer_of(interp, module, stmts, arg, depth, lax=False):
 _PASS = object()       # "returns its input unchanged": the caller goes on to its next statement
 
 
+def unpacked_rank(module) -> int | None:
+    """The rank a model's forward states for its input by unpacking its shape before it is rebound
+    (`B, N, C = x.shape`, `b, c, h, w = x.size()`): the number of names, else None."""
+    import libcst as cst
+    if not isinstance(module, V.Instance):
+        return None
+    method, _ = module.cls.lookup(module.cls.call_method())
+    if not isinstance(method, cst.FunctionDef):
+        return None
+    params = list(method.params.posonly_params) + list(method.params.params)
+    if len(params) < 2 or not isinstance(method.body, cst.IndentedBlock):
+        return None
+    arg = params[1].name.value
+    for stmt in method.body.body:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            continue
+        small = stmt.body[0]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(
+                small.targets[0].target, cst.Tuple) and _shape_of(small.value, arg):
+            elements = small.targets[0].target.elements
+            return None if any(isinstance(e, cst.StarredElement) for e in elements) else len(elements)
+        if _rebinds(stmt, arg):
+            return None
+    return None
+
+
+def _shape_of(expr, name) -> bool:
+    """`name.shape` or `name.size()`."""
+    import libcst as cst
+    if isinstance(expr, cst.Call) and not expr.args:
+        expr = expr.func
+        attr = "size"
+    else:
+        attr = "shape"
+    return isinstance(expr, cst.Attribute) and expr.attr.value == attr and isinstance(expr.value, cst.Name) and \
+        expr.value.value == name
+
+
 def _returns_name(stmt, name) -> bool:
     import libcst as cst
     return isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(

@@ -110,6 +110,9 @@ def test_size_symbols_agree_with_torch(path, name):
             continue
         if errors:
             assert failure is not None, f"{name} runs in torch at {values}, yet cnnlint reports {errors[0].message}"
+            if any_rank:        # the input's rank was a guess: the error must hold at the other rank too
+                _, failure = run_in_torch(cls, values, (input_shape[0], 5, input_shape[1]), dtype)
+                assert failure is not None, f"{name} runs in torch on (N, L, F), yet cnnlint reports an error"
             continue
         if failure is not None:
             continue
