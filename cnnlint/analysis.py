@@ -16,6 +16,7 @@ import libcst as cst
 from . import values as V
 from .extract.context import ModuleContext
 from .extract.domain import BudgetExceeded, ProbeHit, Raised
+from .extract.torch_calls import SIZE
 from .extract.imports import resolve_imports, uses_framework
 from .modules.loader import context_name
 from .graph import STEP_BUDGET, Run
@@ -134,9 +135,10 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     for name, value in reversed(declared):
         if id(value) in _component_classes(runs):
             continue
-        configs = any(isinstance(kind, V.ClassValue) for _, kind in script.interp.required_parameters(value))
-        if configs and built >= MAX_DECLARED_BUILDS:
-            continue
+        kinds = [kind for _, kind in script.interp.required_parameters(value)]
+        configs = any(isinstance(kind, V.ClassValue) for kind in kinds)
+        if configs and built >= MAX_DECLARED_BUILDS or not configs and SIZE not in kinds:
+            continue        # (with no size and no declared class, nothing it builds from its arguments is known)
         runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint,
                                definite=configs, assumed=not configs))
         standalone[id(runs[-1])] = value

@@ -169,3 +169,41 @@ class Net(nn.Module):
     names = [p.name.value for p in init.params.params[1:]]
     assert non_size_parameters(cls, init, names) == {"block", "layers", "act", "norm", "use_bn", "p",
                                                       "bidirectional"}
+
+
+def test_classes_whose_arguments_give_no_size_are_not_built():
+    """A parameter annotated with a class cnnlint cannot find (an import it does not follow) leaves the class
+    unbuilt, and so does a constructor none of whose parameters is a size: nothing it builds would be known."""
+    source = """
+import torch.nn as nn
+from elsewhere import BlockConfig
+
+
+class Block(nn.Module):
+    def __init__(self, config: BlockConfig, layer_idx: int):
+        super().__init__()
+        self.fc = nn.Linear(config.width, config.width)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+class Wrapped(nn.Module):
+    def __init__(self, backbone):
+        super().__init__()
+        self.backbone = backbone
+
+    def forward(self, x):
+        return self.backbone(x)
+
+
+class Sized(nn.Module):
+    def __init__(self, backbone, width: int):
+        super().__init__()
+        self.backbone = backbone
+        self.fc = nn.Linear(width, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+    assert [m.name for m in analyze_source(source, "blocks.py").models] == ["Sized"]

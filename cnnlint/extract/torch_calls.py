@@ -183,7 +183,8 @@ class TorchMixin:
         the class's own annotation of that name (`config: BertConfig` in the class body, inherited) or a
         `<name>_class` attribute (`config_class = BertConfig`), the most derived of them —, else SIZE for one
         annotated `int` or not annotated and used as a number (`def __init__(self, in_dim, num_classes)`; see
-        parameter_uses), else None (unknown)."""
+        parameter_uses), UNRESOLVED for one annotated with a class the code names and cnnlint cannot find (the
+        class is then not built), else None (unknown: a flag, a module, `Sequence[int]`)."""
         owner = _init_owner(cls)
         if owner is None:
             return []
@@ -195,9 +196,12 @@ class TorchMixin:
         out = []
         for param in required:
             kind = self.declared_class(cls, owner, param)
-            if kind is None and (_names_int(param.annotation.annotation) if param.annotation is not None else
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if kind is None and (_names_int(annotation) if annotation is not None else
                                  param.name.value not in not_sizes):
                 kind = SIZE
+            elif kind is None and _names_class(annotation):
+                kind = UNRESOLVED
             out.append((param, kind))
         return out
 
@@ -216,6 +220,8 @@ class TorchMixin:
                 out[name] = self.fresh_symbol(name)
             elif kind is None:
                 out[name] = UNKNOWN
+            elif kind is UNRESOLVED:
+                return None
             else:
                 value = self.instantiate(kind, [], {}, None) if _builds_bare(kind) else None
                 if not isinstance(value, V.Instance):
@@ -1001,7 +1007,9 @@ def is_mapping(instance):
         b.name in _MAPPINGS for b in instance.cls.external_bases())
 
 
-SIZE = "size"       # a constructor parameter given a size symbol (see TorchMixin.required_parameters)
+SIZE = "size"               # a constructor parameter given a size symbol (see TorchMixin.required_parameters)
+UNRESOLVED = "unresolved"   # ... annotated with a class cnnlint cannot find
+_PLAIN_TYPES = frozenset("int float bool str bytes complex list tuple dict set object Any".split())
 
 
 def _init_owner(cls):
@@ -1013,6 +1021,18 @@ def _init_owner(cls):
 
 def _names_int(annotation):
     return isinstance(annotation, cst.Name) and annotation.value == "int"
+
+
+def _names_class(annotation):
+    """An annotation that names one class (`XConfig`, `configs.XConfig`, `"XConfig"`), not a plain type or a
+    generic (`float`, `Sequence[int]`, `Optional[...]`)."""
+    if isinstance(annotation, cst.SimpleString):
+        text = annotation.evaluated_value if isinstance(annotation.evaluated_value, str) else ""
+        return all(part.isidentifier() for part in text.split(".")) and text not in _PLAIN_TYPES
+    if isinstance(annotation, cst.Attribute):
+        return annotation.attr.value not in _PLAIN_TYPES and not (
+            isinstance(annotation.value, cst.Name) and annotation.value.value in ("typing", "collections", "abc"))
+    return isinstance(annotation, cst.Name) and annotation.value not in _PLAIN_TYPES and not annotation.value[:1].islower()
 
 
 def _builds_bare(cls):
