@@ -218,7 +218,7 @@ def _run_function(ctx, func, hint, comments, forced_input, rank=2):
         pass
     _spend(ctx, run)
     if run.rank_guessed and rank == 2:
-        run.rival = lambda: _run_function(ctx, func, hint, comments, forced_input, rank=3)
+        run.rivals = [lambda r=r: _run_function(ctx, func, hint, comments, forced_input, rank=r) for r in RIVAL_RANKS]
     return run
 
 
@@ -243,15 +243,16 @@ def _run_annotated_function(ctx, func):
 
 
 def _run_model(ctx, build, name, spec, hint, source="comment", definite=False, rank=2, assumed=False):
-    """A run of one model; when its input's rank was guessed (see _call_on_guess), with the rival run that guesses
-    the other rank, for the rules (lint.run_rules keeps a finding only when both runs have it)."""
+    """A run of one model; when its input's rank was guessed (see _call_on_guess), with the rival runs that guess
+    the other ranks, for the rules (lint.run_rules keeps a finding only when every one has it)."""
     run = _new_run(ctx, rank)
     try:
         _run_model_in(run, build, name, spec, hint, source, definite, assumed)
     finally:
         _spend(ctx, run)
     if run.rank_guessed and rank == 2:
-        run.rival = lambda: _run_model(ctx, build, name, spec, hint, source, definite, 3, assumed)
+        run.rivals = [lambda r=r: _run_model(ctx, build, name, spec, hint, source, definite, r, assumed)
+                      for r in RIVAL_RANKS]
     return run
 
 
@@ -275,6 +276,9 @@ def _run_model_in(run, build, name, spec, hint, source="comment", definite=False
     return run
 
 
+# the ranks a guessed input of a first layer that takes any rank is also run at, besides (N, F): a sequence, a
+# channels-last map
+RIVAL_RANKS = (3, 4)
 # first layers that take inputs of any rank (a Linear acts on the last axis of (N, *, F)): the rank of a guess
 # made from them is a guess too
 _ANY_RANK = {"Linear", "LayerNorm", "RMSNorm"}
@@ -302,7 +306,7 @@ def _call_on_guess(run, model, name, hint, definite=False, assumed=False):
     shape, source = guessed
     if any_rank and len(shape) == 2:
         # a Linear takes (N, *, F): the rank is the one forward unpacks its input's shape into, else a guess,
-        # (N, F) here and (N, L, F) in the rival run
+        # (N, F) here, (N, L, F) and (N, H, W, F) in the rival runs
         rank = unpacked_rank(model)
         if rank is None:
             run.rank_guessed = True

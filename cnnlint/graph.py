@@ -154,11 +154,12 @@ class Run:
         self.pins = None                     # a probe run's {input size symbol: the constant an assert requires}
         self.probe_trailing = 0              # how many trailing axes of the input the ops before the probe's layer pad
         self.probe_past_ops = False          # a probe run goes on past ops that do not change its input in place
-        # the rank of an input guessed from a first layer that takes any rank (a Linear: (N, F), or (N, L, F) in
-        # the rival run), whether this run made such a guess, and then how to make the rival run (analysis)
+        # the rank of an input guessed from a first layer that takes any rank (a Linear: (N, F), or (N, L, F) and
+        # (N, H, W, F) in the rival runs), whether this run made such a guess, and then how to make the rival runs
+        # (analysis)
         self.guess_rank = 2
         self.rank_guessed = False
-        self.rival = None
+        self.rivals = ()
         self.interp = Interpreter(file_ctx, self)
 
     def tick(self):

@@ -77,11 +77,12 @@ def run_rules(analysis, selection):
         for rule in rules:
             rule.check(ctx)
         run.findings = drop_cascades(run, ctx.findings, rules)
-        if run.findings and run.rival is not None:
-            # the run's input had a guessed rank (a Linear takes any): a finding stands only when the run that
-            # guesses the other rank has it too
-            rival = run.rival()
-            theirs = RuleContext(rival, analysis.runs)
+        for make in run.rivals:
+            # the run's input had a guessed rank (a Linear takes any): a finding stands only when the runs that
+            # guess the other ranks have it too
+            if not run.findings:
+                break
+            theirs = RuleContext(make(), analysis.runs)
             for rule in rules:
                 rule.check(theirs)
             both = {(f.code, id(f.node)) for f in theirs.findings}

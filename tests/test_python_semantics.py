@@ -200,3 +200,37 @@ def test_shapes_known_and_torchs(name):
     (run,) = [m for m in analyze_source(source, "net.py").models if m.name == "Net"]
     got = {c.name: c.output_shape for c in run.calls}
     assert got == seen
+
+
+@pytest.mark.parametrize("project", ["layer_registry", "layer_registry_clean"])
+def test_a_layer_registry_read_through_imports_is_torchs(project, monkeypatch):
+    """fixtures/projects/layer_registry*: layers picked from a registry another module fills with decorators
+    (a named tuple per entry, `__getattr__` for the names, `Conv[Conv.CONV, 2]` through `__getitem__`): the same
+    layers and shapes as torch's, and the bug flagged where torch fails."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    from cnnlint.lint import lint_text
+
+    root = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / project
+    monkeypatch.syspath_prepend(str(root))
+    for name in [m for m in sys.modules if m == "nets" or m.startswith("nets.")]:
+        monkeypatch.delitem(sys.modules, name)
+    model = importlib.import_module("nets.model").Block()
+    path = root / "nets" / "model.py"
+    result = lint_text(path.read_text(), str(path), keep_analysis=True)
+    if project.endswith("_clean"):
+        assert result.diagnostics == []
+        (run,) = result.analysis.model_runs
+        shapes = [tuple(d if isinstance(d, int) else {"N": 2, "H": 8, "W": 8}[str(d)] for d in c.output_shape)
+                  for c in run.calls]
+        seen = []
+        for m in (model.conv, model.norm, model.act):
+            m.register_forward_hook(lambda mod, i, out: seen.append(tuple(out.shape)))
+        model(torch.randn(2, 3, 8, 8))
+        assert shapes == seen
+    else:
+        assert [d.code for d in result.diagnostics] == ["CNN103"]
+        with pytest.raises(RuntimeError):
+            model(torch.randn(2, 3, 8, 8))

@@ -512,6 +512,13 @@ class BuiltinsMixin:
             return divmod(*args)
         if name == "isinstance":
             return self.builtin_isinstance(args)
+        if name == "callable" and len(args) == 1 and not kwargs:
+            value = args[0]
+            if isinstance(value, V.Instance) and (value.cls.is_module_class() or
+                                                  value.cls.lookup("__call__")[0] is not None):
+                return True
+            found = _abc_instance(value, "callable")
+            return UNKNOWN if found is None else found
         if name == "issubclass":
             return self.builtin_issubclass(args)
         if name == "getattr":
@@ -668,6 +675,10 @@ def is_instance(value, kind):
         abc = _ABCS.get(name.replace("typing.", "collections.abc."))
         if abc is not None:
             return _abc_instance(value, abc)
+        if name in ("enum.EnumMeta", "enum.EnumType"):      # a class of enum members
+            return True if isinstance(value, V.ClassValue) and value.is_enum() else False if isinstance(
+                value, _PLAIN + (V.Function, V.Partial, V.Layer, V.Instance, Tensor, D.Expr)) or (
+                isinstance(value, V.ClassValue)) else None
         if name == "functools.partial":
             return True if isinstance(value, V.Partial) else False if isinstance(value, (
                 V.Function, V.ClassValue, V.Layer, V.Instance, Tensor) + _PLAIN) or is_class(value) else None
@@ -698,7 +709,8 @@ def is_instance(value, kind):
 _ABCS = {"collections.abc.Iterable": "iterable", "collections.abc.Sequence": "sequence",
          "collections.abc.Mapping": "mapping", "collections.abc.Callable": "callable",
          "numbers.Integral": "integral", "numbers.Real": "real", "numbers.Number": "number",
-         "numbers.Complex": "number", "numbers.Rational": "integral"}
+         "numbers.Complex": "number", "numbers.Rational": "integral", "collections.abc.Hashable": "hashable",
+         "collections.abc.Collection": "collection", "collections.abc.Sized": "collection"}
 
 
 def _abc_instance(value, abc):
@@ -713,6 +725,15 @@ def _abc_instance(value, abc):
                               V.Layer)) or is_class(value) or isinstance(value, V.Instance) and \
                 value.cls.is_module_class():
             return False
+        return None
+    if abc in ("hashable", "collection"):
+        if isinstance(value, (list, dict, set)):        # PList and PDict too
+            return abc == "collection"
+        if isinstance(value, (str, tuple, range, frozenset)):
+            return True if abc == "collection" else all(_abc_instance(v, "hashable") for v in value) \
+                if isinstance(value, tuple) else True
+        if isinstance(value, (int, float, D.Expr, type(None))):
+            return abc == "hashable"
         return None
     if isinstance(value, (PList, PDict)) and value.poisoned:
         return None if abc != "callable" else False

@@ -1163,6 +1163,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return self.index(base, index, node)
         if isinstance(base, Tensor):
             return self.tensor_index(base, node, frame)
+        if all(isinstance(e.slice, cst.Index) for e in node.slice) and not isinstance(base, NDArray):
+            # `x[a, b]` is `x[(a, b)]`: a dict keyed by pairs, a class's own __getitem__ (a layer factory's
+            # `Conv[Conv.CONV, 2]`)
+            return self.index(base, tuple(self.eval(e.slice.value, frame) for e in node.slice), node)
         if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
             sl = node.slice[0].slice
             parts = [self.eval(p, frame) if p is not None else None for p in (sl.lower, sl.upper, sl.step)]
@@ -1333,6 +1337,11 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return self.call_super_method(func.sup, func.name, args, kwargs, node)
         if isinstance(func, V.Partial):
             return self.call(func.func, list(func.args) + list(args), {**func.keywords, **kwargs}, node, frame)
+        if isinstance(func, type) and issubclass(func, tuple) and hasattr(func, "_fields"):
+            try:
+                return func(*args, **kwargs)            # a collections.namedtuple class the code made
+            except TypeError:
+                raise Raised("TypeError") from None
         self.escape(args, kwargs)
         return UNKNOWN
 
@@ -1532,6 +1541,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return BuiltinMethod(base, name)       # model.build((None, 28, 28, 1)): call() on that shape
         if name == "get" and is_mapping(base):
             return BuiltinMethod(base, name)
+        if base.cls.hook("__getattr__") is not None and not name.startswith("__"):
+            return self.call_hook(base, "__getattr__", [name], node)    # the class's fallback for what is not there
         self.last_lookup = (base, False)           # not there (builtins.surely_absent asks)
         return UNKNOWN
 
@@ -1581,8 +1592,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return BuiltinMethod(base, name)
         if isinstance(base, V.Partial) and name in ("func", "args", "keywords"):
             return getattr(base, name)
-        if isinstance(base, FN.ValuesIndices) and name in base._fields:
-            return base[base._fields.index(name)]
+        if isinstance(base, tuple) and name in getattr(type(base), "_fields", ()):
+            return base[type(base)._fields.index(name)]     # a named tuple (torch.max's values/indices, a record)
         if isinstance(base, (list, dict, str, tuple, set)):
             return BuiltinMethod(base, name)
         return UNKNOWN

@@ -4,6 +4,9 @@ A mixin of cnnlint.extract.evaluator.Interpreter."""
 
 from __future__ import annotations
 
+import collections
+import keyword
+
 import libcst as cst
 
 from .. import values as V
@@ -665,6 +668,10 @@ class TorchMixin:
             return self.linspace(args, kwargs)
         if name in ("copy.copy", "copy.deepcopy") and len(args) == 1 and not kwargs:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
+        if name == "collections.namedtuple":
+            return _namedtuple(args, kwargs)
+        if name == "keyword.iskeyword" and len(args) == 1 and isinstance(args[0], str):
+            return keyword.iskeyword(args[0])
         if name == "collections.defaultdict":
             return PDict(born=frame.uncertain, factory=args[0] if args else None)
         if name == "collections.deque" and len(args) <= 1 and not kwargs:
@@ -1010,6 +1017,21 @@ def is_mapping(instance):
 SIZE = "size"               # a constructor parameter given a size symbol (see TorchMixin.required_parameters)
 UNRESOLVED = "unresolved"   # ... annotated with a class cnnlint cannot find
 _PLAIN_TYPES = frozenset("int float bool str bytes complex list tuple dict set object Any".split())
+
+
+def _namedtuple(args, kwargs):
+    """The class `collections.namedtuple("Name", ("a", "b"))` makes, when its name and fields are written: a real
+    named tuple (of the values it is given), as Python makes it."""
+    fields = args[1] if len(args) > 1 else kwargs.get("field_names")
+    if isinstance(fields, str):
+        fields = fields.replace(",", " ").split()
+    if not (args and isinstance(args[0], str) and isinstance(fields, (list, tuple)) and
+            all(isinstance(f, str) for f in fields) and set(kwargs) <= {"field_names"}):
+        return UNKNOWN
+    try:
+        return collections.namedtuple(args[0], list(fields))
+    except ValueError:
+        return UNKNOWN
 
 
 def _init_owner(cls):

@@ -177,6 +177,11 @@ def binding_index(module) -> dict:
             owner = top or stmt
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 add(stmt.name.value, owner)
+                for decorator in stmt.decorators:
+                    expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else \
+                        decorator.decorator
+                    if isinstance(expr, cst.Attribute) and root(expr) is not None:
+                        add(root(expr), owner)       # @REGISTRY.register("name"): the definition changes it
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Assign):
