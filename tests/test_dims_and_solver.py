@@ -161,18 +161,3 @@ def test_a_difference_is_decided_whichever_side_grows(k, pool, c, const, flip):
     brute = any(D.evaluate(D.sub(a, b), {"N": nv, "H": hv}) == 0 for nv in range(1, 40) for hv in range(1, 200))
     assert solver.can_equal(first, second) == brute
 
-
-def test_facts_decide_together_what_each_allows_alone():
-    """a == b (a check accepted it), then a == 2*b: each alone has positive solutions, together none."""
-    from cnnlint.shapes.solve import Solver
-    s = Solver()
-    a, b = s.symbol("a"), s.symbol("b")
-    assert s.can_equal(a, D.mul(2, b))
-    s.settle(a, b)
-    assert not s.can_equal(a, D.mul(2, b))
-    assert s.can_equal(D.mul(2, a), D.add(b, b))
-    s2 = Solver()
-    a, b, c = s2.symbol("a"), s2.symbol("b"), s2.symbol("c")
-    s2.settle(a, D.add(b, 1))
-    assert s2.can_equal(a, D.mul(2, c))          # b = 1, c = 1
-    assert not s2.can_equal(a, 1)                # b >= 1 makes a >= 2

@@ -164,6 +164,29 @@ class Net(nn.Module):
     def forward(self, x):
         return self.tree(x)
 """,
+    "numpy arrays of written numbers": """
+import numpy as np
+
+
+def same_padding(kernel_size, dilation=1):
+    kernel_size_np = np.atleast_1d(kernel_size)
+    dilation_np = np.atleast_1d(dilation)
+    if np.any((kernel_size_np - 1) * dilation % 2 == 1):
+        raise NotImplementedError("even kernel")
+    padding_np = (kernel_size_np - 1) / 2 * dilation_np
+    padding = tuple(int(p) for p in padding_np)
+    return padding if len(padding) > 1 else padding[0]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 5, padding=same_padding(5))
+        self.conv2 = nn.Conv2d(8, 8, (3, 5), padding=same_padding((3, 5)), dilation=(1, 2))
+        self.conv3 = nn.Conv2d(8, 4, 3, padding=np.array([2, 1]).tolist())
+    def forward(self, x):
+        return self.conv3(self.conv2(self.conv(x)))
+""",
     "math constants": """
 class Net(nn.Module):
     def __init__(self):

@@ -243,6 +243,11 @@ def test_config_file_is_a_dependency_of_the_cached_result(tmp_path):
     ("X = np.random.default_rng(0).normal(size=(4, 11))", "X.shape[1]", 11),
     ("X = np.expand_dims(np.zeros((4, 6)), -1)", "X.ndim", 3),
     ("X = torch.from_numpy(np.zeros((4, 6)))", "X.shape[1]", 6),
+    ("X = np.random.random((100, 784)) / 255.0", "X.shape[1]", 784),      # scaled: the same shape
+    ("X = 1 - np.zeros((3, 9)) * np.ones((3, 9))", "X.shape[1]", 9),
+    ("X = np.atleast_1d(5) - 1", "int(X[0] // 2)", 2),                   # written numbers: numpy's values
+    ("X = np.array([3, 5])", "tuple(int(p) for p in (X - 1) / 2)[1]", 2),
+    ("X = np.atleast_1d((3, 4)) % 2 == 1", "int(np.any(X)) + int(np.all(X))", 1),
 ])
 def test_numpy_arrays(setup, expr, value):
     assert width(setup, expr) == value

@@ -493,6 +493,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         """The items of a value we can iterate exactly, or None."""
         if isinstance(value, (PList, PDict, PSet)) and value.poisoned:
             return None
+        if isinstance(value, NDArray) and value.values is not None:
+            return list(value.values)
         if isinstance(value, PSet):
             return value.ordered()
         if isinstance(value, dict):
@@ -968,6 +970,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         for target in node.comparisons:
             right = self.eval(target.comparator, frame)
             r = self.compare(target.operator, left, right)
+            if isinstance(r, NDArray):          # numpy's element-wise comparison
+                return r if len(node.comparisons) == 1 else UNKNOWN
             if r is UNKNOWN:
                 result = UNKNOWN if result is not False else False
             elif not r:
@@ -976,6 +980,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         return result
 
     def compare(self, op, left, right):
+        if (isinstance(left, NDArray) or isinstance(right, NDArray)) and type(op) in _PYTHON_COMPARISONS:
+            return _array_op(_PYTHON_COMPARISONS[type(op)], left, right)
         if isinstance(op, (cst.Is, cst.IsNot)):
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
@@ -1097,6 +1103,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return self.record_fn(name, [left, right], {}, node)
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
+        if isinstance(left, NDArray) or isinstance(right, NDArray):
+            return _array_op(_PYTHON_OPS.get(op), left, right)
         if op in _ARITHMETIC and (left is NUMBER or right is NUMBER or isinstance(left, Ratio) or isinstance(
                 right, Ratio) or isinstance(left, float) or isinstance(right, float)) and _numeric(left) and \
                 _numeric(right) and not (isinstance(left, (int, float)) and isinstance(right, (int, float))):
@@ -1646,6 +1654,35 @@ def _memo_key(func, args, kwargs):
 def _same(a, b):
     """Whether a parameter still holds the value it was passed (a size is an int: compare by value)."""
     return a is b or (type(a) is type(b) and isinstance(a, (int, float, str)) and a == b)
+
+
+_PYTHON_OPS = {cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
+               cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
+               cst.Power: operator.pow}
+_PYTHON_COMPARISONS = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
+                       cst.LessThanEqual: operator.le, cst.GreaterThan: operator.gt,
+                       cst.GreaterThanEqual: operator.ge}
+
+
+def _array_op(fn, left, right):
+    """An operator between a numpy array of known values and a number or another such array, as numpy computes
+    it; unknown otherwise."""
+    if fn is None:
+        return UNKNOWN
+    if isinstance(left, NDArray):
+        found = left.elementwise(fn, right)
+    else:
+        found = right.elementwise(lambda a, b: fn(b, a), left)
+    if found is not None:
+        return found
+    array, other = (left, right) if isinstance(left, NDArray) else (right, left)
+    if array.shape is not None and (isinstance(other, (int, float)) or isinstance(other, NDArray) and
+                                    other.shape == array.shape):
+        # with a number, or an array of its shape: an array of that shape (`x_train / 255.0`)
+        kind = "bool" if fn in _PYTHON_COMPARISONS.values() else "float" if fn is operator.truediv or \
+            isinstance(other, float) else array.dtype
+        return NDArray(array.shape, kind)
+    return UNKNOWN
 
 
 class SuperMethod:

@@ -126,14 +126,48 @@ class Logger(ScriptValue):
 
 
 class NDArray(ScriptValue):
-    """A numpy array: its shape (dims may be None) or None, and "long" / "float" / None for its dtype."""
+    """A numpy array: its shape (dims may be None) or None, and "long" / "float" / None for its dtype; for a short
+    1-D array of written numbers (`np.atleast_1d(kernel_size)`), its `values`, which arithmetic, comparisons,
+    `np.any`/`np.all`, iteration and `tolist()` then follow as numpy does."""
 
-    __slots__ = ("shape", "dtype")
+    __slots__ = ("shape", "dtype", "values")
 
-    def __init__(self, shape, dtype="float"):
+    def __init__(self, shape, dtype="float", values=None):
         super().__init__()
         self.shape = shape
         self.dtype = dtype
+        self.values = values
+
+    @classmethod
+    def of(cls, values):
+        """The 1-D array of these numbers, or None when one is not a number (or there are too many)."""
+        values = tuple(values)
+        if len(values) > 64 or not all(isinstance(v, (int, float)) for v in values):
+            return None
+        kind = "bool" if all(isinstance(v, bool) for v in values) else (
+            "long" if all(isinstance(v, int) for v in values) else "float")
+        return cls((len(values),), kind, values)
+
+    def elementwise(self, fn, other):
+        """fn applied element by element with `other` (a number or an array of values, broadcast as numpy
+        does); None when that is not known."""
+        mine = self.values
+        if mine is None:
+            return None
+        theirs = other.values if isinstance(other, NDArray) else (other,) * len(mine) if isinstance(
+            other, (int, float)) else None
+        if theirs is None:
+            return None
+        if len(mine) == 1 and len(theirs) > 1:
+            mine = mine * len(theirs)
+        if len(theirs) == 1 and len(mine) > 1:
+            theirs = theirs * len(mine)
+        if len(mine) != len(theirs):
+            return None
+        try:
+            return NDArray.of(fn(a, b) for a, b in zip(mine, theirs))
+        except (ArithmeticError, TypeError, ValueError):
+            return None
 
     def __bool__(self):
         raise TypeError("the truth of an array is ambiguous")
@@ -575,6 +609,17 @@ class ScriptsMixin:
             return self.random_array(name.rsplit(".", 1)[-1], _NP_RANDOM_SIZE[name], args, kwargs)
         if name in _NP_LIKE and args and isinstance(args[0], NDArray):
             return NDArray(args[0].shape, _dtype_kind(kwargs["dtype"]) if "dtype" in kwargs else args[0].dtype)
+        if name == "numpy.atleast_1d" and len(args) == 1 and not kwargs:
+            value = args[0]
+            found = value if isinstance(value, NDArray) else NDArray.of(
+                value if isinstance(value, (list, tuple)) else (value,))
+            return found if found is not None else UNKNOWN
+        if name in ("numpy.any", "numpy.all") and len(args) == 1 and not kwargs:
+            values = args[0].values if isinstance(args[0], NDArray) else None
+            return UNKNOWN if values is None else (any(values) if name == "numpy.any" else all(values))
+        if name in ("numpy.array", "numpy.asarray") and len(args) == 1 and not kwargs and isinstance(
+                args[0], (list, tuple)) and NDArray.of(args[0]) is not None:
+            return NDArray.of(args[0])
         if name in ("numpy.array", "numpy.asarray", "numpy.ascontiguousarray", "numpy.copy") and args:
             if isinstance(args[0], NDArray):
                 return NDArray(args[0].shape, _dtype_kind(kwargs["dtype"]) if "dtype" in kwargs else args[0].dtype)
@@ -618,6 +663,8 @@ class ScriptsMixin:
 
     def array_method(self, array, name, args, kwargs):
         shape = array.shape
+        if name == "tolist" and not args and array.values is not None:
+            return PList(array.values)
         if name == "astype":
             dtype = args[0] if args else kwargs.get("dtype")
             return NDArray(shape, _dtype_kind(dtype))
@@ -651,6 +698,11 @@ class ScriptsMixin:
         shape = array.shape
         if shape is None:
             return NDArray(None, array.dtype)
+        if array.values is not None and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+            index = self.eval(node.slice[0].slice.value, frame)
+            if isinstance(index, int) and not isinstance(index, bool) and -len(array.values) <= index < len(
+                    array.values):
+                return array.values[index]          # an element of an array of written numbers
         out, axis = [], 0
         for element in node.slice:
             part = element.slice

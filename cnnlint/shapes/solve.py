@@ -216,34 +216,10 @@ class Solver:
         if key in self._satisfiable_cache:
             return self._satisfiable_cache[key]
         found: list = []
-        reduced, pinned = self._reduced(diff)
-        if isinstance(reduced, int):
-            complete = reduced != 0 or not found.append({})
-        else:
-            complete = self._search(reduced, found, 1, pinned)
+        complete = self._search(diff, found, 1)
         answer = True if found else (False if complete else None)
         self._satisfiable_cache[key] = answer
         return answer
-
-    def _reduced(self, diff):
-        """diff with each symbol a fact pins to the others (`a - b`: a is b; `a - 2*b - 1`: a is 2*b + 1) replaced
-        by what it equals, and those replacements: the search then proves what the facts rule out together (after
-        one check accepted a == b, a == 2*b has no positive solution)."""
-        pinned: dict = {}
-        for fact in self.facts:
-            fact = D.substitute(fact, pinned)
-            if not isinstance(fact, D.Expr):
-                continue
-            for mono, coeff in fact.terms.items():
-                if len(mono) == 1 and isinstance(mono[0], D.Sym) and coeff in (1, -1):
-                    name = mono[0].name
-                    rest = D.sub(fact, D.mul(coeff, D.sym(name)))
-                    if name not in D.symbols(rest):
-                        value = D.mul(-coeff, rest)
-                        pinned = {k: D.substitute(v, {name: value}) for k, v in pinned.items()}
-                        pinned[name] = value
-                        break
-        return D.substitute(diff, pinned), pinned
 
     def _smallest(self, name) -> int:
         """The smallest value of a symbol for which every size that depends on it alone is >= 1 (remembered until
@@ -282,9 +258,8 @@ class Solver:
                 lo = mid + 1
         return lo
 
-    def _search(self, diff, found, limit, pinned=None) -> bool:
-        """Depth-first search over the symbols of `diff`; True when it covered the whole space. `pinned`: symbols
-        the facts make expressions of the others (see _reduced), each of which must then be a valid size too."""
+    def _search(self, diff, found, limit) -> bool:
+        """Depth-first search over the symbols of `diff`; True when it covered the whole space."""
         names = sorted(D.symbols(diff))
         if len(names) > 3:
             return False
@@ -310,9 +285,7 @@ class Solver:
             if i == len(names):
                 budget[0] -= 1
                 original = {n: v + shift[n] for n, v in env.items()}
-                for n, e in (pinned or {}).items():
-                    original[n] = D.evaluate(e, original)
-                if D.evaluate(lhs, env) == target and self._valid(original):
+                if D.evaluate(lhs, env) == target and self._consistent(original):
                     found.append(original)
                 return True
             name = names[i]
@@ -352,10 +325,6 @@ class Solver:
                 if len(found) >= limit:
                     break
         return False
-
-    def _valid(self, env) -> bool:
-        """Sizes at or above their symbols' smallest plausible values that fit the facts."""
-        return all(v is None or v >= self.lower.get(n, 1) for n, v in env.items()) and self._consistent(env)
 
     def _consistent(self, env) -> bool:
         for fact in self.facts:
