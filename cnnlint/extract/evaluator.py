@@ -23,9 +23,9 @@ from ..shapes.torch_layers import CONTAINERS, LAYERS
 from ..values import NUMBER, UNKNOWN, Tensor
 from .annotated_calls import AnnotationsMixin
 from .builtins import BuiltinsMixin, is_class, module_method
-from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_EXTRA, UNKNOWN_REST, Assumed, Builtin, BuiltinMethod,
-                     Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles, join_returns,
-                     set_item, _is_dimlike, join, printable, truth)
+from .domain import (BUILTINS, MAX_DEPTH, MAX_UNROLL, MAYBE_KEYS, UNKNOWN_EXTRA, UNKNOWN_REST, Assumed, Builtin,
+                     BuiltinMethod, Frame, PDict, PList, PSet, Ratio, Raised, RegexMatch, Tail, TorchNames, handles,
+                     join_returns, set_item, _is_dimlike, join, printable, truth)
 from .imports import bindings, canonical, dotted, import_source, qualify
 from .scripts import NDArray, OpenFile, ScriptsMixin, ScriptValue
 from .torch_calls import OPERATORS, TorchMixin, enum_lookup, is_mapping

@@ -21,8 +21,8 @@ from ..shapes.keras_layers import KERAS_LAYERS, MERGE_FUNCTIONS, keras_shape
 from .imports import canonical, dotted
 from .builtins import module_method
 from .scripts import ScriptValue
-from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_EXTRA, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod, Frame, PDict, PList,
-                     Raised, RegexMatch, _is_dimlike)
+from .domain import (MAX_UNROLL, MAYBE_KEYS, UNKNOWN_EXTRA, UNKNOWN_REST, BudgetExceeded, Builtin, BuiltinMethod,
+                     Frame, PDict, PList, Raised, RegexMatch, _is_dimlike)
 
 # Keras' tensor factories, read as example inputs: model(keras.ops.zeros((2, 64, 64, 3)))
 KERAS_FACTORIES = {"keras.ops.zeros", "keras.ops.ones", "keras.ops.empty", "keras.random.normal",
@@ -1054,7 +1054,8 @@ def _names_class(annotation):
     if isinstance(annotation, cst.Attribute):
         return annotation.attr.value not in _PLAIN_TYPES and not (
             isinstance(annotation.value, cst.Name) and annotation.value.value in ("typing", "collections", "abc"))
-    return isinstance(annotation, cst.Name) and annotation.value not in _PLAIN_TYPES and not annotation.value[:1].islower()
+    return isinstance(annotation, cst.Name) and annotation.value not in _PLAIN_TYPES and \
+        not annotation.value[:1].islower()
 
 
 def _builds_bare(cls):
