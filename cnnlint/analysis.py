@@ -130,9 +130,9 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     # file's heads come last and hold its other classes, so the last first, none that a model run already holds (a
     # BertLayer inside BertForMaskedLM, a block built by the file's builders), and at most MAX_DECLARED_BUILDS that
     # need a declared class built (a transformers model, given its config class with its defaults)
-    built = 0
+    built, components = 0, _component_classes(runs)
     for name, value in reversed(declared):
-        if id(value) in _component_classes(runs):
+        if id(value) in components:
             continue
         kinds = [kind for _, kind in script.interp.required_parameters(value)]
         configs = any(isinstance(kind, V.ClassValue) for kind in kinds)
@@ -142,11 +142,12 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
                                definite=configs, assumed=not configs))
         standalone[id(runs[-1])] = value
         built += configs
+        components |= _component_classes(runs[-1:])
 
     # a class the file builds inside its models (a block given its arguments by the model) is checked there, in
     # context; built alone with its defaults it may be a configuration nobody uses (timm's Mixed5a() pads its conv
     # unlike its pool: the model always passes padding=0)
-    inside = _component_classes(runs)
+    inside = components
     runs = [r for r in runs if id(standalone.get(id(r))) not in inside]
     model_runs = [m for r in runs for m in r.model_runs]
     model_runs.sort(key=lambda m: m.source not in ("input", "comment"))

@@ -980,8 +980,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         return result
 
     def compare(self, op, left, right):
-        if (isinstance(left, NDArray) or isinstance(right, NDArray)) and type(op) in _PYTHON_COMPARISONS:
-            return _array_op(_PYTHON_COMPARISONS[type(op)], left, right)
+        if (isinstance(left, NDArray) or isinstance(right, NDArray)) and type(op) in _COMPARE:
+            return _array_op(_COMPARE[type(op)], left, right)
         if isinstance(op, (cst.Is, cst.IsNot)):
             if left is UNKNOWN or right is UNKNOWN:
                 return UNKNOWN
@@ -1104,7 +1104,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if left is UNKNOWN or right is UNKNOWN:
             return UNKNOWN
         if isinstance(left, NDArray) or isinstance(right, NDArray):
-            return _array_op(_PYTHON_OPS.get(op), left, right)
+            return _array_op(_BINOPS.get(op), left, right)
         if op in _ARITHMETIC and (left is NUMBER or right is NUMBER or isinstance(left, Ratio) or isinstance(
                 right, Ratio) or isinstance(left, float) or isinstance(right, float)) and _numeric(left) and \
                 _numeric(right) and not (isinstance(left, (int, float)) and isinstance(right, (int, float))):
@@ -1656,14 +1656,6 @@ def _same(a, b):
     return a is b or (type(a) is type(b) and isinstance(a, (int, float, str)) and a == b)
 
 
-_PYTHON_OPS = {cst.Add: operator.add, cst.Subtract: operator.sub, cst.Multiply: operator.mul,
-               cst.Divide: operator.truediv, cst.FloorDivide: operator.floordiv, cst.Modulo: operator.mod,
-               cst.Power: operator.pow}
-_PYTHON_COMPARISONS = {cst.Equal: operator.eq, cst.NotEqual: operator.ne, cst.LessThan: operator.lt,
-                       cst.LessThanEqual: operator.le, cst.GreaterThan: operator.gt,
-                       cst.GreaterThanEqual: operator.ge}
-
-
 def _array_op(fn, left, right):
     """An operator between a numpy array of known values and a number or another such array, as numpy computes
     it; unknown otherwise."""
@@ -1679,7 +1671,7 @@ def _array_op(fn, left, right):
     if array.shape is not None and (isinstance(other, (int, float)) or isinstance(other, NDArray) and
                                     other.shape == array.shape):
         # with a number, or an array of its shape: an array of that shape (`x_train / 255.0`)
-        kind = "bool" if fn in _PYTHON_COMPARISONS.values() else "float" if fn is operator.truediv or \
+        kind = "bool" if fn in _COMPARE.values() else "float" if fn is operator.truediv or \
             isinstance(other, float) else array.dtype
         return NDArray(array.shape, kind)
     return UNKNOWN

@@ -29,11 +29,11 @@ def non_size_parameters(cls_node: cst.ClassDef, init: cst.FunctionDef, names) ->
     names = set(names)
     found = set()
     aliases = {}            # attribute of self -> the parameter it holds
-    _Uses(names, found, aliases).visit_tree(init)
+    init.visit(_Uses(names, found, aliases))
     if aliases:
         for stmt in cls_node.body.body:
             if isinstance(stmt, cst.FunctionDef):
-                _Uses(set(), found, aliases, attributes=True).visit_tree(stmt)
+                stmt.visit(_Uses(set(), found, aliases, attributes=True))
     return found
 
 
@@ -41,9 +41,6 @@ class _Uses(cst.CSTVisitor):
     def __init__(self, names, found, aliases, attributes=False):
         super().__init__()
         self.names, self.found, self.aliases, self.attributes = names, found, aliases, attributes
-
-    def visit_tree(self, node):
-        node.visit(self)
 
     def _param(self, expr):
         """The parameter an expression is, when it is one: the bare name in the constructor, `self.<attr>` that

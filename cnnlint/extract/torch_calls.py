@@ -331,11 +331,12 @@ class TorchMixin:
             outer = {id(e) for f in self.frames for e in (f.passed or {}).values()}
             if _hops_reach(instance, outer):
                 key += (id(caller),)
-            if len(self.run.solver.lower) != symbols or _argument_holds(args, kwargs, _symbolic):
+            minted = len(self.run.solver.lower) != symbols
+            if minted or _argument_holds(args, kwargs, _symbolic):
                 # a size it could not work out became a symbol of this run's solver, or it was given one (what
                 # building it asserted of that size is this run's): another run names its own symbols alike, and
                 # an unknown argument may differ from the next call's
-                if len(self.run.solver.lower) != symbols and _argument_holds(args, kwargs, lambda v: v is UNKNOWN):
+                if minted and _argument_holds(args, kwargs, lambda v: v is UNKNOWN):
                     return instance
                 key += (id(self.run),)
             memo[key] = (caller, self.clone_module(instance, record=False))
