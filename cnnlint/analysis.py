@@ -44,6 +44,9 @@ def _constructible(cls) -> bool:
 # gave on default configurations are real in torch (LwDetrConfig()'s empty projector, falcon_h1's modular mixer).
 # The tests turn it on.
 MAX_DECLARED_BUILDS = 0
+# and at most this many tried: a head whose input is not found (a multiple-choice head views its (N, choices, L)
+# input before its first layer) leaves the run to the next one
+MAX_DECLARED_TRIES = 4
 
 
 def _runs_alone(cls) -> bool:
@@ -130,18 +133,20 @@ def analyze_module(module: cst.Module, source: str, path: str, configured_inputs
     # file's heads come last and hold its other classes, so the last first, none that a model run already holds (a
     # BertLayer inside BertForMaskedLM, a block built by the file's builders), and at most MAX_DECLARED_BUILDS that
     # need a declared class built (a transformers model, given its config class with its defaults)
-    built, components = 0, _component_classes(runs)
+    built, tried, components = 0, 0, _component_classes(runs)
     for name, value in reversed(declared):
         if id(value) in components:
             continue
         kinds = [kind for _, kind in script.interp.required_parameters(value)]
         configs = any(isinstance(kind, V.ClassValue) for kind in kinds)
-        if configs and built >= MAX_DECLARED_BUILDS or not configs and SIZE not in kinds:
+        if configs and (built >= MAX_DECLARED_BUILDS or tried >= MAX_DECLARED_TRIES) or \
+                not configs and SIZE not in kinds:
             continue        # (with no size and no declared class, nothing it builds from its arguments is known)
         runs.append(_run_model(ctx, lambda run, cls=value: _build_alone(run, cls), name, None, hint,
                                definite=configs, assumed=not configs))
         standalone[id(runs[-1])] = value
-        built += configs
+        built += configs and bool(runs[-1].model_runs)
+        tried += configs
         components |= _component_classes(runs[-1:])
 
     # a class the file builds inside its models (a block given its arguments by the model) is checked there, in

@@ -175,17 +175,19 @@ class Run:
         operator.add); `called` is the name the code called, for messages."""
         passes = None
         if self.probe is not None and any(t is self.probe for t in _tensors_in(
-                list(bound.values()) if isinstance(bound, dict) else bound)) and (
-                not self.probe_past_ops or _in_place(called or op)):
+                list(bound.values()) if isinstance(bound, dict) else bound)):
             # an op changes the input before any layer sees it, unless it takes any shape and keeps it (a
-            # dropout, a scale to [0, 1]; a pad changes only trailing axes, which the first layer is told); with
-            # probe_past_ops, an op that makes another tensor of it leaves the input as it is (`input_ids.size()`,
-            # position ids made from it): the first layer given the input itself still names its shape
+            # dropout, a scale to [0, 1], a cast; a pad changes only trailing axes, which the first layer is told):
+            # the probe goes on from its output. With probe_past_ops, an op that makes another tensor of it leaves
+            # the input as it is (`input_ids.size()`, position ids made from it): the first layer given the input
+            # itself still names its shape
             main = next(iter(bound.values()), None) if isinstance(bound, dict) else None
             passes = (0 if layer is not None and layer.kind in PROBE_TRANSPARENT_LAYERS
                       else None if layer is not None else FN.probe_passes(called or op, bound))
             if passes is None or main is not self.probe or not isinstance(output, Tensor):
-                raise ProbeHit(None)
+                passes = None
+                if not self.probe_past_ops or _in_place(called or op):
+                    raise ProbeHit(None)
         nid = self.graph.number_of_nodes()
         self.effects += 1
         self.external += 1
@@ -205,6 +207,10 @@ class Run:
         for t in _tensors_in(output):
             if t.node is None:
                 t.node = nid
+        if passes == 0:
+            # it keeps the input as it is: the same probe goes on (a cast under an undecided `if pixel_values.dtype
+            # != ...` then leaves the variable the probe on both paths)
+            return self.probe
         if passes is not None:
             self.probe = output
             self.probe_trailing = max(self.probe_trailing, passes)
@@ -362,7 +368,9 @@ class Run:
         base = module.base
         base.path = module.path
         spec = LAYERS[base.kind]
-        if inner or forward is None:
+        if inner or forward is None or ".Conv" in base.kind:
+            # (a convolution's subclass takes what the convolution takes, whatever its forward does first: a
+            # dynamic pad, a standardized weight)
             self.probed(base, args)
         start = self.graph.number_of_nodes()
         if inner or forward is None:

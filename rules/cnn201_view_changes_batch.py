@@ -30,6 +30,41 @@ class Net(nn.Module):
         return self.fc(x.view(-1, 16 * 5 * 5))
 """,),
     silent=("""
+import torch
+import torch.nn as nn
+# cnnlint: input=(4, 10, 32)
+class Router(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.gate = nn.Linear(32, 8)
+    def forward(self, x):
+        weights, experts = torch.topk(self.gate(x).flatten(0, 1), 2, dim=-1)
+        return weights.reshape(-1, 1), experts.reshape(-1, 4)
+""", """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+# cnnlint: input=(4, 10, 384)
+class SpanConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(384, 384)
+    def forward(self, x):
+        cols = F.unfold(self.proj(x).transpose(1, 2).unsqueeze(-1), kernel_size=[9, 1], padding=[4, 0])
+        cols = cols.transpose(1, 2).reshape(4, -1, 384, 9).reshape(-1, 64, 9)
+        return cols.sum(-1, keepdim=True).reshape(-1, 384)
+""", """
+import torch
+import torch.nn as nn
+# cnnlint: input=(4, 10, 384)
+class Picked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(384, 384)
+    def forward(self, x):
+        rows = torch.masked_select(self.proj(x), x > 0).view(-1, 6, 64)
+        return rows.reshape(-1, 128)
+""", """
 import torch.nn as nn
 # cnnlint: input=(4, 3, 32, 32)
 class Net(nn.Module):
@@ -94,12 +129,18 @@ def batch_change(ctx, data):
     target = target_of(data)
     if not isinstance(x, Tensor) or not x.shape or len(x.shape) < 2 or target is None or len(target) < 2:
         return None
-    if x.param:
-        return None        # a parameter has no batch axis: `self.w.view(-1, d_ff, d)` splits experts on purpose
+    if x.param or x.shape[0] is None:
+        # a parameter has no batch axis: `self.w.view(-1, d_ff, d)` splits experts on purpose; a leading axis of
+        # unknown size is not known to be the batch (ConvBERT's (-1, head_size, k) of batch, tokens and heads)
+        return None
     dims = [as_dim(t) for t in target]
     if dims[0] != -1 or None in dims or -1 in dims[1:]:
         return None
+    if len(dims) > 2 and D.sub(dims[-1], x.shape[-1]) == 0:
+        return None        # rows of blocks that keep the last axis, not a flatten: (B, L, 384, 9) -> (-1, 64, 9)
     per_sample = D.product(dims[1:])
+    if per_sample == 1 or x.dtype == "long":
+        return None        # every element in a column (`top_k_index.reshape(-1, 1)`), indices: not features
     # a k that is the product of trailing axes merges leading axes into the batch on purpose
     suffixes = [D.product(x.shape[i:]) for i in range(1, len(x.shape))]
     if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
@@ -123,7 +164,8 @@ def batch_change(ctx, data):
 
 def _merged_upstream(ctx, nid):
     """Whether an earlier view/reshape(-1, ...) that this one depends on merged leading axes into the first one
-    (a window partition's `view(-1, 7, 7, C)` on (B, 8, 8, 7, 7, C))."""
+    (a window partition's `view(-1, 7, 7, C)` on (B, 8, 8, 7, 7, C); heads split off into it too: (B, L, 6*64, 9)
+    -> (-1, 64, 9))."""
     graph = ctx.run.graph
     for a in ctx.ancestors(nid) if nid is not None else ():
         data = graph.nodes[a]
@@ -133,6 +175,6 @@ def _merged_upstream(ctx, nid):
         if not (isinstance(x, Tensor) and isinstance(y, Tensor) and x.shape and y.shape and target) or \
                 as_dim(target[0]) != -1:
             continue
-        if any(D.sub(D.product(x.shape[:j]), y.shape[0]) == 0 for j in range(2, len(x.shape))):
+        if any(D.exact_div(y.shape[0], D.product(x.shape[:j])) is not None for j in range(2, len(x.shape))):
             return True
     return False

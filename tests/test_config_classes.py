@@ -59,24 +59,30 @@ def concrete(shape):
 # annotation of a base (TinyTagger, TinyPadded: its position ids are made from the input ids before any layer sees
 # them, and the input is still read from the embedding the ids reach)
 EXPECTED = {"TinyClassifier": "TinyConfig", "TinyTagger": "TinyConfig", "TinyPadded": "TinyConfig"}
+# composite_config.py: a config whose sub-config is built in __post_init__ from what __init_subclass__ resolved,
+# and a tower made by a classmethod of the base model class
+COMPOSITE = {"PairClassifier": "PairConfig"}
+FILES = {"config_classes.py": EXPECTED, "composite_config.py": COMPOSITE}
 
 
-def test_models_taking_a_config_are_run():
-    path = CONFIGS / "config_classes.py"
+@pytest.mark.parametrize("file", sorted(FILES))
+def test_models_taking_a_config_are_run(file):
+    path = CONFIGS / file
     runs = {m.name: m for m in analyze_source(path.read_text(), str(path)).models}
-    assert set(runs) == set(EXPECTED)
+    assert set(runs) == set(FILES[file])
     for run in runs.values():
         assert run.input_shapes == [("N", "L")]
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_shapes_agree_with_torch(name):
-    path = CONFIGS / "config_classes.py"
+@pytest.mark.parametrize("file,name", sorted((f, n) for f, names in FILES.items() for n in names))
+def test_shapes_agree_with_torch(file, name):
+    path = CONFIGS / file
     run = next(m for m in analyze_source(path.read_text(), str(path)).models if m.name == name)
     module = load(path)
-    config = getattr(module, EXPECTED[name])()
+    config = getattr(module, FILES[file][name])()
     model = getattr(module, name)(config)
-    expected = torch_calls(model, concrete(run.input_shapes[0]), config.vocab_size)
+    vocab = getattr(config, "text_config", config).vocab_size
+    expected = torch_calls(model, concrete(run.input_shapes[0]), vocab)
     got = [(c.name, None if c.output_shape is None else concrete(c.output_shape)) for c in run.calls]
     assert got == expected
 

@@ -54,6 +54,41 @@ class Net(nn.Module):
         x = self.proj(x)
         return self.norm(x.flatten(2).transpose(1, 2))
 """,
+    "cast_when_dtypes_differ": """
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Conv2d(3, 8, 4, 4)
+        self.norm = nn.LayerNorm(8)
+
+    def forward(self, pixel_values):
+        expected_dtype = self.proj.weight.dtype
+        if pixel_values.dtype != expected_dtype:
+            pixel_values = pixel_values.to(expected_dtype)
+        return self.norm(self.proj(pixel_values).flatten(2).transpose(1, 2))
+""",
+    "standardized_conv_subclass": """
+class StdConv2d(nn.Conv2d):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, eps=1e-6):
+        super().__init__(in_channels, out_channels, kernel_size, stride=stride, bias=False)
+        self.eps = eps
+
+    def forward(self, x):
+        x = F.pad(x, (1, 1, 1, 1))
+        weight = F.batch_norm(self.weight.reshape(1, self.out_channels, -1), None, None, training=True,
+                              momentum=0.0, eps=self.eps).reshape_as(self.weight)
+        return F.conv2d(x, weight, None, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = StdConv2d(3, 16, 3, stride=2)
+        self.norm = nn.BatchNorm2d(16)
+
+    def forward(self, x):
+        return self.norm(self.stem(x))
+""",
     "dropout_first": """
 class Net(nn.Module):
     def __init__(self):

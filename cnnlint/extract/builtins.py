@@ -699,7 +699,7 @@ def is_instance(value, kind):
     if isinstance(kind, V.ClassValue):
         if isinstance(value, V.Instance):
             return kind in value.cls.mro()
-        if isinstance(value, (int, float, str, list, tuple, V.Layer, Tensor, V.Function, V.Partial, V.ClassValue)) or \
+        if isinstance(value, _PLAIN + (D.Expr, V.Layer, Tensor, V.Function, V.Partial, V.ClassValue)) or \
                 is_class(value):
             return False
         return None

@@ -44,6 +44,9 @@ _AUG = {cst.AddAssign: cst.Add, cst.SubtractAssign: cst.Subtract, cst.MultiplyAs
 _TENSOR_OPS = {op: name for name, op in OPERATORS.items()}      # a + b on tensors is recorded as operator.add
 _CONSTANTS = {f"{m}.{c}": getattr(math, c) for m in ("math", "numpy", "torch") for c in ("pi", "e", "inf")}
 _CONSTANTS["math.tau"] = math.tau
+# read as type checkers read it: a package that replaces itself with a lazy module (`sys.modules[__name__] =
+# _LazyModule(...)`) states under it where each of its names comes from
+_CONSTANTS["typing.TYPE_CHECKING"] = True
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
 
@@ -251,8 +254,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             if name in ("torch.jit.script", "torch.compile", "torch.fx.wrap"):
                 continue
             full = qualify(name, self.file.imports)
-            if full in _CHECKING_DECORATORS:
-                continue   # a runtime type checker: it calls the function unchanged
+            if full in _CHECKING_DECORATORS or full in ("functools.lru_cache", "functools.cache"):
+                continue   # a runtime type checker calls the function unchanged; a cache returns what it returns
             if full == "functools.wraps":
                 wrapped = self.eval(expr.args[0].value, frame) if isinstance(expr, cst.Call) and expr.args else None
                 if not isinstance(wrapped, V.Function):
@@ -787,6 +790,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             self.store_attr(obj, name, value)
         elif isinstance(obj, ScriptValue):
             self.set_script_attr(obj, name, value, frame)
+        elif isinstance(obj, V.ClassValue):
+            obj.attrs[name] = value      # `cls.sub_configs = {...}` in a base's __init_subclass__
 
     def store_attr(self, obj, name, value):
         """object.__setattr__: a property's setter, else the instance's attribute (a module: registered)."""
@@ -1439,7 +1444,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if func.owner is not None and not is_static:
             if bound is not None:
                 args = [bound] + list(args)
-            elif any(dotted(d.decorator) == "classmethod" for d in fdef.decorators):
+            elif _is_classmethod(fdef):
                 args = [func.owner] + list(args)
         args = list(args)
         offset = len(args) - given
@@ -1527,7 +1532,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             return base.attrs        # read as a dict (`self.__dict__.get(key)`)
         member, owner = base.cls.lookup(name)
         if isinstance(member, cst.FunctionDef):
-            func = V.Function(member, owner, base)
+            func = V.Function(member, owner, base.cls if _is_classmethod(member) else base)
             if any(dotted(d.decorator) in ("property", "functools.cached_property", "cached_property")
                    for d in member.decorators):
                 return self.call_function(func, [], {}, node)
@@ -1562,11 +1567,14 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
         if isinstance(base, V.ClassValue):
             member, owner = base.lookup(name)
             if isinstance(member, cst.FunctionDef):
-                return V.Function(member, owner)
+                # a classmethod gets the class it is called on: `Inner.make(8)` runs Base.make with cls = Inner
+                return V.Function(member, owner, base if _is_classmethod(member) else None)
             if member is not None:
                 return member
             if name == "__name__":
                 return base.name
+            if name == "__dict__":
+                return base.attrs        # its own members only (`cls.__dict__.get("sub_configs_defaults")`)
             return UNKNOWN
         if isinstance(base, V.EnumMember):
             return base.value if name == "value" else base.name if name == "name" else UNKNOWN
@@ -1687,3 +1695,5 @@ class SuperMethod:
         self.name = name
 
 
+def _is_classmethod(fdef) -> bool:
+    return any(dotted(d.decorator) == "classmethod" for d in fdef.decorators)

@@ -671,6 +671,11 @@ class TorchMixin:
             return self.copy_value(args[0], deep=name == "copy.deepcopy", frame=frame)
         if name == "collections.namedtuple":
             return _namedtuple(args, kwargs)
+        if name == "importlib.util.find_spec" and len(args) == 1 and isinstance(args[0], str) and \
+                not args[0].startswith(".") and self.file.loader is not None:
+            # whether the environment the code runs in has the module (`is_kernels_available()`), as the loader
+            # finds it: None when it does not
+            return V.External("importlib.machinery.ModuleSpec") if self.file.loader.installed(args[0]) else None
         if name == "keyword.iskeyword" and len(args) == 1 and isinstance(args[0], str):
             return keyword.iskeyword(args[0])
         if name == "collections.defaultdict":

@@ -306,6 +306,14 @@ class Loader:
             names |= capture[1]
         return value
 
+    def installed(self, name: str) -> bool:
+        """Whether the module is found on the search path (`importlib.util.find_spec`); a miss is remembered as an
+        import's is, so that installing it re-checks the file."""
+        found = self.finder.find(name) is not None
+        if not found:
+            self._miss(name)
+        return found
+
     def framework_through_imports(self, names: dict) -> bool:
         """Whether a module the file imports from source (its own, not what that one imports in turn) uses a
         deep-learning framework: `from .byobnet import ByobNet` makes a file of configurations a file of models."""
