@@ -1,5 +1,6 @@
 """Models of unknown input size (N, 3, H, W) whose code takes a path only at some sizes: a learned position
-table returned as it is when the grid already matches (`if (H, W) == (grid, grid): return pos`) and resampled
+table returned as it is when the grid already matches (`if (H, W) == (grid, grid): return pos`, and ViT's
+`if num_patches == num_positions and height == width`, a product of sizes equal to a number) and resampled
 otherwise, windows padded to a multiple of the window and cut back (SAM's window_unpartition, whose batch
 is `windows.shape[0] // (Hp * Wp // w // w)`), and Swin's patch merging (`x[..., 0::2, 0::2, :]` of a map
 padded to even sizes). cnnlint's symbolic shapes must be fully known and equal torch's at
@@ -46,6 +47,17 @@ def window_unpartition(windows, window, hw, pad_hw):
     return x[:, :H, :W, :].contiguous()
 
 
+def token_positions(pos, tokens, height, width):
+    num_patches = tokens.shape[1] - 1
+    num_positions = pos.shape[1] - 1
+    if num_patches == num_positions and height == width:
+        return pos
+    grid = int(num_positions ** 0.5)
+    patch = pos[:, 1:].reshape(1, grid, grid, -1).permute(0, 3, 1, 2)
+    patch = F.interpolate(patch, size=(height, width), mode="bicubic")
+    return torch.cat([pos[:, :1], patch.permute(0, 2, 3, 1).reshape(1, -1, pos.shape[-1])], dim=1)
+
+
 class Net(nn.Module):
     def __init__(self, dim=16, grid=4, window=3):
         super().__init__()
@@ -55,9 +67,15 @@ class Net(nn.Module):
         self.mix = nn.Linear(dim, dim)
         self.out = nn.Identity()
         self.merged = nn.Identity()
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.token_pos = nn.Parameter(torch.zeros(1, grid * grid + 1, dim))
+        self.tokens = nn.Identity()
 
     def forward(self, x):
         x = self.stem(x).permute(0, 2, 3, 1)
+        flat = x.flatten(1, 2)
+        tokens = torch.cat([self.cls.expand(flat.shape[0], -1, -1), flat], dim=1)
+        self.tokens(tokens + token_positions(self.token_pos, tokens, x.shape[1], x.shape[2]))
         x = x + resample(self.pos, x.shape[1:3])
         H, W = x.shape[1], x.shape[2]
         windows, pad_hw = window_partition(x, self.window)
@@ -68,7 +86,7 @@ class Net(nn.Module):
 """
 
 
-NAMES = ("out", "merged")
+NAMES = ("out", "merged", "tokens")
 
 
 @functools.lru_cache(maxsize=1)

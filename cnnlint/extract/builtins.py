@@ -43,7 +43,7 @@ class BuiltinsMixin:
         if isinstance(obj, V.Layer):
             return self.call_container_method(obj, name, args, frame)
         if isinstance(obj, V.Instance) and name == "get" and args and obj.cls.hook("__getitem__") is not None:
-            return self.mapping_lookup(obj, args[0], node)       # Mapping.get of a class with its own __getitem__
+            return self.mapping_get(obj, args[0], node, args[1] if len(args) > 1 else None)   # Mapping.get
         if isinstance(obj, V.Instance) and name == "add_weight":
             return keras_weight(args, kwargs)
         if isinstance(obj, V.Instance):

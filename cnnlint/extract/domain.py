@@ -189,10 +189,25 @@ def join_returns(values):
         if len(free) != 1:
             continue
         (general,) = free
-        if general is not None and all(D.sub(D.assign_atoms(general, dict(v.assumed)), s[axis]) == 0
+        if general is not None and all(_equal_given(general, s[axis], v.assumed)
                                        for v, s in zip(values, shapes) if isinstance(v, Assumed)):
             dims[axis] = general
     return Tensor(tuple(dims), node=result.node, dtype=result.dtype)
+
+
+def _equal_given(general, size, facts) -> bool:
+    """Whether `general` is `size` given the facts of a path: atoms' values, and products of sizes equal to a
+    number (general - size a whole multiple of product - number)."""
+    diff = D.sub(D.assign_atoms(general, {k: v for k, v in facts if not isinstance(k, D.Expr)}), size)
+    if diff == 0:
+        return True
+    for product, value in facts:
+        if isinstance(product, D.Expr) and isinstance(diff, D.Expr):
+            (mono, _), = product.terms.items()
+            factor = diff.terms.get(mono, 0)
+            if factor and D.sub(diff, D.mul(factor, D.sub(product, value))) == 0:
+                return True
+    return False
 
 
 class Ratio:

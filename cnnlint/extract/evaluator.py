@@ -47,6 +47,7 @@ _CONSTANTS["math.tau"] = math.tau
 # read as type checkers read it: a package that replaces itself with a lazy module (`sys.modules[__name__] =
 # _LazyModule(...)`) states under it where each of its names comes from
 _CONSTANTS["typing.TYPE_CHECKING"] = True
+_ABSENT = object()      # what Mapping.__contains__ asks get() to give for a missing key
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Power)
 
@@ -407,7 +408,7 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
 
     def equalities(self, test, frame):
         """(atom, int) pairs a condition makes true on its path: `H == 64`, `(H, W) == (64, 64)`, joined by `and`,
-        of sizes read from names, attributes and subscripts."""
+        of sizes read from names, attributes and subscripts; (product, int) for a product of sizes."""
         if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
             return self.equalities(test.left, frame) + self.equalities(test.right, frame)
         if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(
@@ -425,8 +426,10 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 if isinstance(value, int) and not isinstance(value, bool) and isinstance(size, D.Expr) and len(
                         size.terms) == 1:
                     (mono, coeff), = size.terms.items()
-                    if coeff == 1 and len(mono) == 1:
-                        out.append((mono[0], value))
+                    if coeff == 1:
+                        # an atom's value; or a product of sizes equal to a number (`num_patches ==
+                        # num_positions`, (H//14)*(W//14) == 256), which join_returns reads
+                        out.append((mono[0] if len(mono) == 1 else size, value))
         return tuple(out)
 
     def exec_both(self, frame, first, second):
@@ -1020,8 +1023,8 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
             if isinstance(right, V.Instance) and right.items is not None and right.cls.hook("__contains__") is None:
                 return self.compare(op, left, right.items)              # a subclass of dict: its items
             if isinstance(right, V.Instance) and is_mapping(right) and right.cls.hook("__contains__") is None:
-                found = self.mapping_lookup(right, left, None)         # Mapping.__contains__: self[key] works
-                return UNKNOWN if found is UNKNOWN else isinstance(op, cst.In)
+                found = self.mapping_get(right, left, None, _ABSENT)   # Mapping.__contains__: self[key] works
+                return UNKNOWN if found is UNKNOWN else isinstance(op, cst.In) == (found is not _ABSENT)
             if isinstance(right, V.Layer) and right.kind == "torch.nn.ModuleDict" and isinstance(left, str):
                 r = left in right.children
                 return r if isinstance(op, cst.In) else not r
@@ -1208,6 +1211,9 @@ class Interpreter(BuiltinsMixin, TorchMixin, AnnotationsMixin, ScriptsMixin):
                 if isinstance(base, PDict) and base.factory is not None and not base.maybe:
                     base[index] = self.call(base.factory, [], {}, node, self.file.global_frame)
                     return base[index]         # a defaultdict makes what it is asked for
+                if self.trying and not self.doubt and isinstance(base, PDict) and not base.poisoned and \
+                        index not in base.maybe:
+                    raise Raised("KeyError") from None     # certainly not there, inside a try that may catch it
                 return UNKNOWN
             except (IndexError, TypeError):
                 return UNKNOWN

@@ -288,6 +288,17 @@ class TorchMixin:
         """`obj[key]` of an instance whose class defines __getitem__ (a registry kept in a Mapping subclass)."""
         return self.call_hook(obj, "__getitem__", [key], node)
 
+    def mapping_get(self, obj, key, node, default=None):
+        """Mapping.get (and __contains__) of such an instance: `self[key]`, or `default` when that raises KeyError
+        (transformers' AttentionInterface.get("eager", eager_attention_forward))."""
+        self.trying += 1
+        try:
+            return self.mapping_lookup(obj, key, node)
+        except Raised as raised:
+            return default if raised.kind == "KeyError" else UNKNOWN
+        finally:
+            self.trying -= 1
+
     def call_hook(self, obj, name, args, node=None):
         """Run a method the class defines for what Python does implicitly (`__getattribute__`, `__setattr__`)."""
         method, owner = obj.cls.hook(name)
@@ -493,7 +504,7 @@ class TorchMixin:
                 return self.index(items, args[0], node) if len(args) == 1 else UNKNOWN
             return self.call_builtin_method(BuiltinMethod(items, name), args, kwargs, None, node)
         if name == "get" and isinstance(sup.instance, V.Instance) and is_mapping(sup.instance) and args:
-            return self.mapping_lookup(sup.instance, args[0], node)        # Mapping.get: self[key]
+            return self.mapping_get(sup.instance, args[0], node, args[1] if len(args) > 1 else None)
         if name == "__init__" and isinstance(sup.instance, V.Instance):
             self.init_external_base(sup.instance, sup.after.external_bases() if isinstance(
                 sup.after, V.ClassValue) else [], args, kwargs, node)
