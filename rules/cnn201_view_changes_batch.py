@@ -30,6 +30,18 @@ class Net(nn.Module):
         return self.fc(x.view(-1, 16 * 5 * 5))
 """,),
     silent=("""
+import torch.nn as nn
+# cnnlint: input=(2, 10, 96)
+class HeadNorm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(96, 96)
+        self.norm = nn.LayerNorm(16)
+    def forward(self, x):
+        B, L, _ = x.shape
+        heads = self.norm(self.proj(x).reshape(-1, 16))
+        return heads.reshape(B, L, -1)
+""", """
 import torch
 import torch.nn as nn
 # cnnlint: input=(4, 10, 32)
@@ -141,6 +153,8 @@ def batch_change(ctx, data):
     per_sample = D.product(dims[1:])
     if per_sample == 1 or x.dtype == "long":
         return None        # every element in a column (`top_k_index.reshape(-1, 1)`), indices: not features
+    if D.exact_div(x.shape[-1], per_sample) not in (None, 1):
+        return None        # the last axis split into rows of heads: (N, L, 30*192) -> (-1, 192), a per-head norm
     # a k that is the product of trailing axes merges leading axes into the batch on purpose
     suffixes = [D.product(x.shape[i:]) for i in range(1, len(x.shape))]
     if any(s is None or not ctx.differs(s, per_sample) for s in suffixes):
